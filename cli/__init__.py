@@ -1,0 +1,1 @@
+"""The jixiao command line: a thin typer layer over the workbook library."""

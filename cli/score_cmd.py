@@ -1,0 +1,53 @@
+"""`jixiao score --inputs FILE.json`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from workbook.engine import score
+from workbook.numbers import fmt_points
+from workbook.template import TemplateError, default_template, load_template
+
+from .output import fail, findings_text, print_json, report_dict, table
+
+
+def score_command(
+    inputs: Path = typer.Option(..., "--inputs", "-i", help="填报数据 JSON 文件：{输入项代码: 值}，null 表示未填"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    template: Path = typer.Option(None, "--template", help="模板文件（默认为内置模板）"),
+) -> None:
+    """按评分规则计算一组填报数据的得分、总分、等次和审核结果。"""
+    try:
+        raw = json.loads(inputs.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"找不到文件 {inputs}")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"无法读取文件 {inputs}：{exc}")
+    except json.JSONDecodeError as exc:
+        fail(f"{inputs} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}")
+    if not isinstance(raw, dict):
+        fail(f"{inputs} 应为一个 JSON 对象 {{输入项代码: 值}}")
+    try:
+        t = load_template(template) if template else default_template()
+    except TemplateError as exc:
+        fail("模板有误：" + "；".join(exc.problems))
+    values = {k: v for k, v in raw.items() if not k.startswith("_")}
+    explanations = {k.removeprefix("explain_"): v for k, v in values.items() if k.startswith("explain_")}
+    report = score(values, t, explanations)
+    if as_json:
+        print_json(report_dict(report))
+    else:
+        rows = [[r.level1, r.level2, r.name, fmt_points(r.max),
+                 {"missing": "未填", "invalid": "无效"}.get(r.status, fmt_points(r.score)), r.basis]
+                for r in report.indicators]
+        typer.echo(table(rows, ["一级", "二级", "指标", "分值", "得分", "依据"]))
+        typer.echo(f"\n总分 {fmt_points(report.total)}　评价等次 {report.grade}")
+        if report.findings:
+            typer.echo("\n审核发现：")
+            typer.echo(findings_text(report.findings))
+        else:
+            typer.echo("\n审核通过，无问题。")
+    raise typer.Exit(1 if report.has_errors else 0)

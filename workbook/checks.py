@@ -1,0 +1,299 @@
+"""Cross-checks (审核, rules.md §5), shared by the engine and the workbook's 审核 sheet.
+
+Each check evaluates in Python and renders the same condition as Excel formulas
+(a status word and a message with the figures involved), so the 审核 rows the unit
+sees and the findings the bureau gets cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .numbers import ZERO, excel_number, fmt, q2, to_decimal
+from .template import CheckSpec, Template
+from .values import Values
+
+PASS, SKIP, NOT_LIVE = "通过", "未填", "—"
+FAIL_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def ref(t: Template, key: str) -> str:
+    """How a formula refers to a key: N(key) for a blank-as-zero cell, else the defined name."""
+    spec = t.inputs.get(key)
+    return f"N({key})" if spec is not None and spec.blank_zero else key
+
+
+def required_of(t: Template, keys: list[str]) -> list[str]:
+    req = set(t.required_inputs())
+    out: list[str] = []
+    for key in keys:
+        for k in t.expand(key):
+            if k in req and k not in out:
+                out.append(k)
+    return out
+
+
+def guard(t: Template, keys: list[str], expr: str, blank: str = '"未填"', invalid: str = '"无效"') -> str:
+    """Wrap an expression: blank required inputs → blank text, wrong type → invalid text."""
+    req = required_of(t, keys)
+    if not req:
+        return expr
+    blanks = ",".join(f'{k}=""' for k in req)
+    valid = ",".join(
+        f'OR({k}="是",{k}="否")' if t.inputs[k].type == "yesno" else f"ISNUMBER({k})" for k in req)
+    return f"IF(OR({blanks}),{blank},IF(AND({valid}),{expr},{invalid}))"
+
+
+def _linear(t: Template, terms: list[str]) -> str:
+    out = ""
+    for term in terms:
+        neg = term.startswith("-")
+        key = term.lstrip("-")
+        out += ("-" if neg else ("+" if out else "")) + ref(t, key)
+    return out
+
+
+def _linear_value(v: Values, terms: list[str]) -> Decimal:
+    return sum(((-v.num(x[1:])) if x.startswith("-") else v.num(x) for x in terms), ZERO)
+
+
+def _linear_label(t: Template, terms: list[str]) -> str:
+    out = ""
+    for term in terms:
+        out += (" − " if term.startswith("-") else (" + " if out else "")) + t.label(term.lstrip("-"))
+    return out
+
+
+def _text(expr: str) -> str:
+    return f'TEXT({expr},"0.00")'
+
+
+@dataclass
+class CheckResult:
+    status: str  # PASS, SKIP, or the fail word
+    message: str
+    failed: bool
+
+
+class Check:
+    """One 审核 row."""
+
+    id: str
+    label: str
+    severity: str
+    code: str
+    live: bool = True  # False: the workbook cannot evaluate it (Python only)
+
+    def keys(self) -> list[str]:
+        return []
+
+    def fail_word(self) -> str:
+        return FAIL_WORD[self.severity]
+
+    def status_formula(self, t: Template) -> str:
+        raise NotImplementedError
+
+    def message_formula(self, t: Template) -> str:
+        raise NotImplementedError
+
+
+class SpecCheck(Check):
+    """A check declared in the template's [[checks]] table."""
+
+    def __init__(self, spec: CheckSpec):
+        self.spec = spec
+        self.id, self.label, self.severity, self.code = spec.id, spec.label, spec.severity, spec.code
+        self.kind = spec.kind
+        self.p = spec.params
+
+    def keys(self) -> list[str]:
+        if self.kind == "approx_equal":
+            return [x.lstrip("-") for x in (*self.p["left"], *self.p["right"])]
+        if self.kind == "not_greater":
+            return [self.p["left"], self.p["right"]]
+        return [self.p["value"]]
+
+    def evaluate(self, v: Values) -> CheckResult:
+        t = v.t
+        if any(not v.present(k) for k in required_of(t, self.keys())):
+            return CheckResult(SKIP, "相关数据未填", False)
+        if self.kind == "approx_equal":
+            left, right = _linear_value(v, self.p["left"]), _linear_value(v, self.p["right"])
+            tol = to_decimal(self.p.get("tolerance", 0.01))
+            failed = abs(q2(left - right)) > tol
+            msg = (f"{_linear_label(t, self.p['left'])} {fmt(left)}，{_linear_label(t, self.p['right'])} {fmt(right)}，"
+                   f"相差 {fmt(left - right)} 万元")
+        elif self.kind == "not_greater":
+            left, right = v.num(self.p["left"]), v.num(self.p["right"])
+            failed = q2(left) > q2(right)
+            msg = f"{t.label(self.p['left'])} {fmt(left)}，{t.label(self.p['right'])} {fmt(right)}"
+        else:
+            x = v.num(self.p["value"])
+            failed = q2(x) > 0
+            msg = f"{t.label(self.p['value'])} {fmt(x)} 万元"
+        return CheckResult(self.fail_word() if failed else PASS, msg, failed)
+
+    def _condition(self, t: Template) -> str:
+        if self.kind == "approx_equal":
+            tol = excel_number(self.p.get("tolerance", 0.01))
+            return f"ABS(ROUND({_linear(t, self.p['left'])}-({_linear(t, self.p['right'])}),2))>{tol}"
+        if self.kind == "not_greater":
+            return f"ROUND({ref(t, self.p['left'])},2)>ROUND({ref(t, self.p['right'])},2)"
+        return f"ROUND({ref(t, self.p['value'])},2)>0"
+
+    def status_formula(self, t: Template) -> str:
+        return "=" + guard(t, self.keys(), f'IF({self._condition(t)},"{self.fail_word()}","{PASS}")',
+                           invalid=f'"{SKIP}"')
+
+    def message_formula(self, t: Template) -> str:
+        if self.kind == "approx_equal":
+            left, right = _linear(t, self.p["left"]), _linear(t, self.p["right"])
+            body = (f'"{_linear_label(t, self.p["left"])} "&{_text(left)}&"，{_linear_label(t, self.p["right"])} "&'
+                    f'{_text(right)}&"，相差 "&{_text(f"{left}-({right})")}&" 万元"')
+        elif self.kind == "not_greater":
+            lk, rk = self.p["left"], self.p["right"]
+            body = f'"{t.label(lk)} "&{_text(ref(t, lk))}&"，{t.label(rk)} "&{_text(ref(t, rk))}'
+        else:
+            body = f'"{t.label(self.p["value"])} "&{_text(ref(t, self.p["value"]))}&" 万元"'
+        return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
+
+
+class RequiredCheck(Check):
+    id, label, severity, code = "required_inputs", "必填数据均已填写", "error", "missing_input"
+
+    def status_formula(self, t: Template) -> str:
+        return f'=IF({self.count_formula(t)}>0,"{self.fail_word()}","{PASS}")'
+
+    def count_formula(self, t: Template) -> str:
+        return "+".join(f'({k}="")' for k in t.required_inputs())
+
+    def message_formula(self, t: Template) -> str:
+        n = self.count_formula(t)
+        return f'=IF({n}>0,"有 "&({n})&" 项必填数据未填（评分表显示“未填”的指标）","必填数据已填齐")'
+
+
+class ValidityCheck(Check):
+    id, label, severity, code = "valid_inputs", "数据类型和取值范围正确", "error", "invalid_input"
+
+    @staticmethod
+    def term(t: Template, key: str) -> str | None:
+        spec = t.inputs[key]
+        if spec.type == "yesno":
+            return f'IF(OR({key}="",{key}="是",{key}="否"),0,1)'
+        if spec.type == "date":
+            return f'IF(OR({key}="",ISNUMBER({key})),0,1)'
+        if not spec.numeric:
+            return None
+        bad = []
+        if spec.min is not None:
+            bad.append(f"{key}<{excel_number(spec.min)}")
+        if spec.max is not None:
+            bad.append(f"{key}>{excel_number(spec.max)}")
+        if spec.type == "int":
+            bad.append(f"{key}<>INT({key})")
+        inner = f"IF(OR({','.join(bad)}),1,0)" if bad else "0"
+        return f'IF(ISNUMBER({key}),{inner},IF({key}="",0,1))'
+
+    def count_formula(self, t: Template) -> str:
+        return "+".join(term for k in t.inputs if (term := self.term(t, k)))
+
+    def status_formula(self, t: Template) -> str:
+        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
+
+    def message_formula(self, t: Template) -> str:
+        n = self.count_formula(t)
+        return f'=IF(({n})>0,"有 "&({n})&" 项数据类型或取值范围不正确","数据类型和取值范围正确")'
+
+
+class ZeroCheck(Check):
+    """The zero-denominator case of one rate indicator (rules.md §4)."""
+
+    def __init__(self, t: Template, indicator_id: str):
+        ind = t.indicator(indicator_id)
+        self.ind = ind
+        self.zp = ind.rule.zero_policy()
+        self.id = f"zero_{ind.id}"
+        den, num = t.label(self.zp.denominator), t.label(self.zp.numerator)
+        self.severity, self.code, self.label = {
+            "error": ("error", "invalid_input", f"{den}不为 0（{ind.name}）"),
+            "zero_base": ("warning", "zero_base", f"{den}为 0 时{num}也应为 0（{ind.name}）"),
+            "not_applicable": ("info", "not_applicable", f"{den}为 0 时{ind.name}不适用"),
+        }[self.zp.policy]
+
+    def keys(self) -> list[str]:
+        return self.ind.rule.referenced()
+
+    def status_formula(self, t: Template) -> str:
+        den = ref(t, self.zp.denominator)
+        cond = f"{den}=0"
+        if self.zp.policy == "zero_base":
+            cond = f"AND({den}=0,ROUND({ref(t, self.zp.numerator)},2)>0)"
+        return "=" + guard(t, self.keys(), f'IF({cond},"{self.fail_word()}","{PASS}")', invalid=f'"{SKIP}"')
+
+    def message_formula(self, t: Template) -> str:
+        den, num = self.zp.denominator, self.zp.numerator
+        body = f'"{t.label(den)} "&{_text(ref(t, den))}&"，{t.label(num)} "&{_text(ref(t, num))}'
+        return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
+
+
+class NoteCheck(Check):
+    id, label, severity, code = "notes", "扣分指标均已说明扣分原因", "warning", "note_missing"
+
+    def count_formula(self, t: Template) -> str:
+        return "+".join(
+            f'IF(ISNUMBER(score_{i.id}),IF(AND(score_{i.id}<{excel_number(i.max)},note_{i.id}=""),1,0),0)'
+            for i in t.indicators)
+
+    def status_formula(self, t: Template) -> str:
+        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
+
+    def message_formula(self, t: Template) -> str:
+        n = self.count_formula(t)
+        return f'=IF(({n})>0,"有 "&({n})&" 项扣分指标未在评分表填写扣分原因","扣分指标均已说明")'
+
+
+class TextCheck(Check):
+    """Numbers in report text against a table figure: Python only (regex)."""
+
+    live = False
+    severity, code = "warning", "text_mismatch"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.id, self.label = spec.id, spec.label
+        self.regex = re.compile(spec.pattern)
+
+    def mismatches(self, v: Values) -> list[tuple[str, str, Decimal]]:
+        """(field, matched text, number) for every number that contradicts the table."""
+        if not v.present(self.spec.key) and self.spec.key not in v.t.computed:
+            return []
+        actual = v.num(self.spec.key)
+        out = []
+        for field in self.spec.fields:
+            text = v.text(field) or ""
+            for m in self.regex.finditer(text):
+                try:
+                    found = to_decimal(m.group(1))
+                except TypeError:
+                    continue
+                if q2(found) != q2(actual):
+                    out.append((field, m.group(0), found))
+        return out
+
+    def status_formula(self, t: Template) -> str:
+        return f'="{NOT_LIVE}"'
+
+    def message_formula(self, t: Template) -> str:
+        return '="报告文字中的数字由财政局读取时自动核对"'
+
+
+def build_checks(t: Template) -> list[Check]:
+    """Every 审核 row of a template, in sheet order."""
+    checks: list[Check] = [RequiredCheck(), ValidityCheck()]
+    checks += [ZeroCheck(t, i.id) for i in t.indicators if i.rule.zero_policy() is not None]
+    checks += [SpecCheck(s) for s in t.checks]
+    checks.append(NoteCheck())
+    checks += [TextCheck(s) for s in t.text_checks]
+    return checks

@@ -1,0 +1,60 @@
+"""Every formula the workbook holds, rendered from the template.
+
+The generator writes these; the verifier regenerates them to detect tampering.
+All formulas refer to defined names only, never to cell addresses, so they do not
+depend on layout and survive re-serialisation by Excel, WPS and LibreOffice.
+"""
+
+from __future__ import annotations
+
+from .checks import guard, ref
+from .numbers import excel_number
+from .template import Indicator, Template
+
+
+def score_formula(t: Template, ind: Indicator) -> str:
+    """=ROUND(MAX(0,MIN(max, rule body)),2), guarded for blank (未填) and wrong-type (无效) inputs."""
+    body = ind.rule.body(lambda key: ref(t, key))
+    clamped = f"ROUND(MAX(0,MIN({excel_number(ind.max)},{body})),2)"
+    return "=" + guard(t, ind.rule.referenced(), clamped)
+
+
+def computed_formula(t: Template, key: str) -> str:
+    c = t.computed[key]
+    expr = f"SUM({','.join(c.plus)})"
+    if c.minus:
+        expr += f"-SUM({','.join(c.minus)})"
+    if c.floor_zero:
+        expr = f"MAX(0,{expr})"
+    return f"=ROUND({expr},2)"
+
+
+def subtotal_formula(t: Template, level_or_group: str) -> str:
+    ids = [i.id for i in t.indicators if level_or_group in (i.level, i.group)]
+    return f"=ROUND(SUM({','.join('score_' + i for i in ids)}),2)"
+
+
+def total_formula(t: Template) -> str:
+    return f"=ROUND(SUM({','.join('score_' + i.id for i in t.indicators)}),2)"
+
+
+def grade_formula(t: Template) -> str:
+    bands = list(t.grade_bands)
+    expr = f'"{bands[-1][1]}"'
+    for minimum, grade in reversed(bands[:-1]):
+        expr = f'IF(total_score>={excel_number(minimum)},"{grade}",{expr})'
+    return "=" + expr
+
+
+def named_formulas(t: Template) -> dict[str, str]:
+    """Defined name -> formula for every named formula cell (scores, subtotals, total, grade, computed)."""
+    out = {key: computed_formula(t, key) for key in t.computed}
+    for ind in t.indicators:
+        out[f"score_{ind.id}"] = score_formula(t, ind)
+    for lv in t.levels:
+        out[f"subtotal_{lv.id}"] = subtotal_formula(t, lv.id)
+        for g in lv.groups:
+            out[f"subtotal_{g.id}"] = subtotal_formula(t, g.id)
+    out["total_score"] = total_formula(t)
+    out["grade"] = grade_formula(t)
+    return out
