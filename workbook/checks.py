@@ -66,8 +66,18 @@ def _linear_label(t: Template, terms: list[str]) -> str:
     return out
 
 
-def _text(expr: str) -> str:
-    return f'TEXT({expr},"0.00")'
+def _is_int(t: Template, key: str) -> bool:
+    return key in t.inputs and t.inputs[key].type == "int"
+
+
+def _text(expr: str, t: Template | None = None, key: str | None = None) -> str:
+    """TEXT(expr, "0.00"), or "0" for a count of people or items."""
+    return f'TEXT({expr},"{"0" if t is not None and key and _is_int(t, key) else "0.00"}")'
+
+
+def fmt_key(t: Template, key: str, value: Decimal) -> str:
+    """The Python twin of _text: how a message shows a figure."""
+    return fmt(value, 0) if _is_int(t, key) else fmt(value)
 
 
 @dataclass
@@ -128,7 +138,8 @@ class SpecCheck(Check):
         elif self.kind == "not_greater":
             left, right = v.num(self.p["left"]), v.num(self.p["right"])
             failed = q2(left) > q2(right)
-            msg = f"{t.label(self.p['left'])} {fmt(left)}，{t.label(self.p['right'])} {fmt(right)}"
+            lk, rk = self.p["left"], self.p["right"]
+            msg = f"{t.label(lk)} {fmt_key(t, lk, left)}，{t.label(rk)} {fmt_key(t, rk, right)}"
         else:
             x = v.num(self.p["value"])
             failed = q2(x) > 0
@@ -154,7 +165,7 @@ class SpecCheck(Check):
                     f'{_text(right)}&"，相差 "&{_text(f"{left}-({right})")}&" 万元"')
         elif self.kind == "not_greater":
             lk, rk = self.p["left"], self.p["right"]
-            body = f'"{t.label(lk)} "&{_text(ref(t, lk))}&"，{t.label(rk)} "&{_text(ref(t, rk))}'
+            body = f'"{t.label(lk)} "&{_text(ref(t, lk), t, lk)}&"，{t.label(rk)} "&{_text(ref(t, rk), t, rk)}'
         else:
             body = f'"{t.label(self.p["value"])} "&{_text(ref(t, self.p["value"]))}&" 万元"'
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
@@ -234,7 +245,7 @@ class ZeroCheck(Check):
 
     def message_formula(self, t: Template) -> str:
         den, num = self.zp.denominator, self.zp.numerator
-        body = f'"{t.label(den)} "&{_text(ref(t, den))}&"，{t.label(num)} "&{_text(ref(t, num))}'
+        body = f'"{t.label(den)} "&{_text(ref(t, den), t, den)}&"，{t.label(num)} "&{_text(ref(t, num), t, num)}'
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
 
 
@@ -297,3 +308,25 @@ def build_checks(t: Template) -> list[Check]:
     checks.append(NoteCheck())
     checks += [TextCheck(s) for s in t.text_checks]
     return checks
+
+
+def cached_message(check: Check, v: Values, report) -> str:
+    """The value a 审核 row's message formula shows, computed in Python (the cached value)."""
+    t = v.t
+    if isinstance(check, SpecCheck):
+        return check.evaluate(v).message
+    if isinstance(check, RequiredCheck):
+        n = sum(1 for k in t.required_inputs() if k in v.blank)
+        return f"有 {n} 项必填数据未填（评分表显示“未填”的指标）" if n else "必填数据已填齐"
+    if isinstance(check, ValidityCheck):
+        n = len(v.invalid)
+        return f"有 {n} 项数据类型或取值范围不正确" if n else "数据类型和取值范围正确"
+    if isinstance(check, ZeroCheck):
+        if any(not v.present(k) for k in required_of(t, check.keys())):
+            return "相关数据未填"
+        den, num = check.zp.denominator, check.zp.numerator
+        return f"{t.label(den)} {fmt_key(t, den, v.num(den))}，{t.label(num)} {fmt_key(t, num, v.num(num))}"
+    if isinstance(check, NoteCheck):
+        n = sum(1 for r in report.indicators if r.status == "ok" and r.score < r.max and not r.note)
+        return f"有 {n} 项扣分指标未在评分表填写扣分原因" if n else "扣分指标均已说明"
+    return "报告文字中的数字由财政局读取时自动核对"

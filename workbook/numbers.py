@@ -50,7 +50,10 @@ def fmt(value: Decimal | float | int | None, digits: int = 2) -> str:
     """Format a number the way the workbook's TEXT(x,"0.00") does."""
     if value is None:
         return "—"
-    return f"{excel_round(to_decimal(value), digits):.{digits}f}"
+    d = excel_round(to_decimal(value), digits)
+    if d == 0:
+        d = abs(d)  # never "-0.00"
+    return f"{d:.{digits}f}"
 
 
 def fmt_points(value: Decimal | float | int) -> str:

@@ -1,0 +1,85 @@
+"""Public generator API: a factory that builds the base once and renders one workbook per unit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..engine import score
+from ..template import Template, default_template
+from ..values import Values
+from .layout import TABLES, Ctx, build_plan
+from .patch import BaseWorkbook
+from .render import render_base
+
+DEFAULT_PASSWORD = "jixiao2021"
+
+
+@dataclass
+class Unit:
+    """A budget unit of the roster: identity plus any prefilled inputs ({key: value})."""
+
+    unit_name: str
+    budget_code: str
+    year: int
+    parent_dept: str | None = None
+    prefill: dict[str, Any] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, Any]:
+        return {"unit_name": self.unit_name, "budget_code": self.budget_code, "year": self.year,
+                "parent_dept": self.parent_dept}
+
+
+class WorkbookFactory:
+    """Builds the base workbook of a template once; `build` then renders one unit's workbook in milliseconds."""
+
+    def __init__(self, template: Template | None = None, password: str = DEFAULT_PASSWORD,
+                 locked_identity: bool = True):
+        self.template = template or default_template()
+        self.password = password
+        self.plan = build_plan(self.template, locked_identity=locked_identity)
+        self.base = BaseWorkbook(render_base(self.plan, password), self.plan, password)
+
+    def inputs_for(self, unit: Unit | None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The raw inputs a unit's workbook starts with: defaults, identity, prefill, then `values`."""
+        raw: dict[str, Any] = {k: s.default for k, s in self.template.inputs.items() if s.default}
+        if unit:
+            raw.update({k: v for k, v in unit.identity().items() if v is not None})
+            raw.update(unit.prefill)
+        raw.update(values or {})
+        return raw
+
+    def build(self, unit: Unit | None = None, values: dict[str, Any] | None = None, *,
+              return_id: str | None = None, generated_at: dt.datetime | None = None) -> bytes:
+        """One workbook as bytes.  `values` may fill any input, note_*, explain_* or table (goals_qual …)."""
+        t = self.template
+        raw = self.inputs_for(unit, values)
+        tables = {name: raw.pop(name) for name in list(raw) if name in TABLES}
+        explanations = {k.removeprefix("explain_"): v for k, v in raw.items() if k.startswith("explain_")}
+        report = score(raw, t, explanations)
+        ctx = Ctx(raw=raw, values=Values(t, raw), report=report)
+        when = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        meta = {
+            "template_id": t.id, "template_version": t.version, "template_hash": t.content_hash,
+            "generator": "jixiao", "generator_version": __version__, "return_id": return_id or str(uuid.uuid4()),
+            "unit_name": str(raw.get("unit_name") or ""), "budget_code": str(raw.get("budget_code") or ""),
+            "parent_dept": str(raw.get("parent_dept") or ""), "year": str(raw.get("year") or ""),
+            "generated_at": when.isoformat(),
+        }
+        return self.base.render(ctx, meta, tables)
+
+    def write(self, path: str | Path, unit: Unit | None = None, values: dict[str, Any] | None = None,
+              **kwargs: Any) -> Path:
+        p = Path(path)
+        p.write_bytes(self.build(unit, values, **kwargs))
+        return p
+
+
+def generate_workbook(path: str | Path, unit: Unit, values: dict[str, Any] | None = None,
+                      template: Template | None = None, password: str = DEFAULT_PASSWORD) -> Path:
+    """Write one unit's workbook to `path`."""
+    return WorkbookFactory(template, password).write(path, unit, values)

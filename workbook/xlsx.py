@@ -1,0 +1,140 @@
+"""Low-level, hardened access to the parts of an .xlsx: workbook.xml, relationships, defined names.
+
+Only used on zips that passed workbook.safety's checks.  XML is parsed with
+entities, DTDs and network access off; any DOCTYPE is refused outright.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                         dtd_validation=False)
+REL_OFFICE_DOC = "officeDocument"
+
+
+class XmlRefused(ValueError):
+    """XML that declares a DTD or entities (billion laughs, XXE): never parsed."""
+
+
+def parse_xml(data: bytes) -> etree._Element:
+    head = data[:4096]
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
+        raise XmlRefused("XML 含有 DTD 或实体声明")
+    return etree.fromstring(data, PARSER)
+
+
+def local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    part: str
+    state: str  # visible | hidden | veryHidden
+
+
+@dataclass
+class BookInfo:
+    workbook_part: str
+    sheets: list[SheetInfo]
+    names: dict[str, str]  # defined name -> formula text ('sheet'!$A$1)
+    structure_locked: bool
+    rels: dict[str, str] = field(default_factory=dict)
+
+    def sheet(self, name: str) -> SheetInfo | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+
+def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationships of a part: id -> (type suffix, target part path)."""
+    base = posixpath.dirname(part)
+    rels_path = posixpath.join(base, "_rels", posixpath.basename(part) + ".rels")
+    try:
+        data = zf.read(rels_path)
+    except KeyError:
+        return {}
+    out = {}
+    for el in parse_xml(data):
+        target = el.get("Target", "")
+        if el.get("TargetMode") == "External":
+            resolved = target
+        elif target.startswith("/"):
+            resolved = target.lstrip("/")
+        else:
+            resolved = posixpath.normpath(posixpath.join(base, target))
+        out[el.get("Id", "")] = (el.get("Type", "").rsplit("/", 1)[-1], resolved)
+    return out
+
+
+def workbook_part(zf: zipfile.ZipFile) -> str:
+    for _, (kind, target) in _rels(zf, "").items():
+        if kind == REL_OFFICE_DOC:
+            return target
+    return "xl/workbook.xml"
+
+
+def read_book(zf: zipfile.ZipFile) -> BookInfo:
+    part = workbook_part(zf)
+    root = parse_xml(zf.read(part))
+    rels = _rels(zf, part)
+    sheets = []
+    names: dict[str, str] = {}
+    locked = False
+    for el in root:
+        tag = local(el.tag)
+        if tag == "sheets":
+            for sh in el:
+                rid = next((v for k, v in sh.attrib.items() if local(k) == "id"), "")
+                target = rels.get(rid, ("", ""))[1]
+                sheets.append(SheetInfo(sh.get("name", ""), target, sh.get("state", "visible")))
+        elif tag == "definedNames":
+            for dn in el:
+                if dn.get("localSheetId") is None and dn.get("name"):
+                    names[dn.get("name")] = (dn.text or "").strip()
+        elif tag == "workbookProtection":
+            locked = el.get("lockStructure") in ("1", "true")
+    return BookInfo(part, sheets, names, locked, {k: v[1] for k, v in rels.items()})
+
+
+_REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
+
+
+def split_ref(text: str) -> tuple[str, str, str | None] | None:
+    """"'sheet'!$A$1" -> (sheet, "A1", None); a range -> (sheet, "A1", "B2"); else None."""
+    m = _REF.match(text.strip())
+    if not m:
+        return None
+    sheet = (m.group(1) or m.group(2)).replace("''", "'")
+    first = f"{m.group(3)}{m.group(4)}"
+    last = f"{m.group(5)}{m.group(6)}" if m.group(5) else None
+    return sheet, first, last
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def parse_cell(ref: str) -> tuple[int, int]:
+    """"B5" -> (row 4, col 1), zero-based."""
+    m = re.match(r"([A-Z]+)(\d+)$", ref)
+    if not m:
+        raise ValueError(ref)
+    return int(m.group(2)) - 1, col_index(m.group(1))
+
+
+def range_cells(first: str, last: str) -> list[list[str]]:
+    from .generate.layout import cell_ref
+
+    r1, c1 = parse_cell(first)
+    r2, c2 = parse_cell(last)
+    return [[cell_ref(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
