@@ -17,19 +17,9 @@ app.add_typer(template_cmd.app, name="template")
 app.command("score")(score_command)
 
 
-def _register_optional() -> None:
-    """Commands from later modules register themselves here, keeping main small."""
-    from . import bureau_cmd, generate_cmd, read_cmd  # noqa: F401
+from . import generate_cmd  # noqa: E402
 
-    generate_cmd.register(app)
-    read_cmd.register(app)
-    bureau_cmd.register(app)
-
-
-try:
-    _register_optional()
-except ImportError:  # pragma: no cover - during bootstrap only
-    pass
+generate_cmd.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -224,3 +224,11 @@ def test_text_from_roster_is_escaped(tmp_path):
     sheet, ref = names["unit_name"]
     cell = wb[sheet][ref.replace("$", "")]
     assert cell.value == u.unit_name and cell.data_type == "s"
+
+
+def test_each_named_cell_is_planned_once():
+    plan = build_plan(T)
+    named = [c.name for s in plan.sheets for c in s.cells if c.name]
+    dupes = {n for n in named if named.count(n) > 1}
+    assert not dupes
+    assert set(named) == set(plan.names)

@@ -264,7 +264,7 @@ class Builder:
         return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity)
 
     def guide(self) -> SheetPlan:
-        s = SheetPlan(GUIDE, widths={0: 100})
+        s = SheetPlan(GUIDE, widths={0: 84})
         t = self.t
         lines: list[tuple[str, str]] = [
             ("title", f"{t.form_title} — 填报说明"),
@@ -297,7 +297,7 @@ class Builder:
         for row, (kind, text) in enumerate(lines):
             s.label(row, 0, text, {"title": "title", "heading": "heading", "text": "guide"}[kind])
             if kind == "text":
-                s.fit(row, [(text, 100)])
+                s.fit(row, [(text, 84)])
             elif kind == "title":
                 s.heights[row] = 30
         return s
@@ -430,21 +430,19 @@ class Builder:
         row = 2
         for ind in t.indicators:
             own = [k for k, spec in t.inputs.items() if spec.section == "scoring" and spec.indicator == ind.id]
-            refs = [k for k in ind.rule.referenced() if k not in own and (k in t.computed or t.inputs[k].section != "scoring")]
+            refs = [k for k in ind.rule.referenced() if k not in own
+                    and (t.computed[k].section if k in t.computed else t.inputs[k].section) != "scoring"]
             start = row
             for key in refs:
                 section = {"profile": PROFILE, "income": FINANCE, "expenditure": FINANCE, "sangong": FINANCE,
                            "assets": FINANCE}.get(t.inputs[key].section if key in t.inputs else "", None)
                 if key in t.computed:
-                    section = SCORING if t.computed[key].section == "scoring" else FINANCE
+                    section = FINANCE
                 s.label(row, 1, t.label(key), "label")
                 s.label(row, 2, "万元" if key not in t.inputs else t.inputs[key].unit, "center")
                 style = "formula_money" if (key in t.computed or t.inputs[key].type == "money") else "formula"
-                if key == "budget_adjust":
-                    self.named_formula(s, row, 3, key, style)
-                else:
-                    self.echo(s, row, 3, key, style)
-                note = f"自动取自「{section}」" if section != SCORING else "自动计算：追加 + 追减 + 结构调整 − 其中不计入的调整，最小为 0"
+                self.echo(s, row, 3, key, style)
+                note = f"自动取自「{section}」"
                 s.label(row, 4, note, "help")
                 s.fit(row, [(t.label(key), w[1]), (note, w[4])])
                 row += 1

@@ -1,0 +1,87 @@
+"""`jixiao generate`: one workbook, or one per roster row."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from workbook.generate import DEFAULT_PASSWORD, Unit, WorkbookFactory
+from workbook.generate.batch import generate_batch
+from workbook.generate.roster import RosterError, read_roster
+
+from .output import fail
+
+
+def generate(
+    output: Path = typer.Option(None, "--output", "-o", help="生成单个工作簿：输出文件（.xlsx）"),
+    unit_name: str = typer.Option(None, "--unit-name", help="单位名称"),
+    budget_code: str = typer.Option(None, "--budget-code", help="预算编码"),
+    parent_dept: str = typer.Option(None, "--parent-dept", help="主管部门"),
+    year: int = typer.Option(..., "--year", help="评价年度，如 2021"),
+    roster: Path = typer.Option(None, "--roster", help="花名册（CSV 或 .xlsx），每行一个单位"),
+    out_dir: Path = typer.Option(None, "--out-dir", help="批量生成的输出目录"),
+    password: str = typer.Option(DEFAULT_PASSWORD, "--password", help="工作表保护密码"),
+    db: Path = typer.Option(None, "--db", help="数据库：用上年报表预填上年数（上年三公经费、上年结转）"),
+) -> None:
+    """生成单位填报用的锁定工作簿（单个，或按花名册批量）。"""
+    if roster is None and output is None:
+        fail("请用 -o 指定输出文件（单个单位），或用 --roster 和 --out-dir 批量生成", 2)
+    if roster is not None and output is not None:
+        fail("-o 与 --roster 不能同时使用", 2)
+    factory = WorkbookFactory(password=password)
+    if roster is None:
+        if not unit_name or not budget_code:
+            fail("生成单个工作簿需要 --unit-name 和 --budget-code", 2)
+        unit = Unit(unit_name, budget_code, year, parent_dept)
+        if db:
+            _prefill_from_store([unit], db, year)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            factory.write(output, unit)
+        except OSError as exc:
+            fail(f"无法写入 {output}：{exc}")
+        typer.echo(f"已生成 {output}（{unit_name}，{year} 年度）")
+        return
+    if out_dir is None:
+        fail("批量生成需要 --out-dir 指定输出目录", 2)
+    try:
+        units = read_roster(roster, year)
+    except RosterError as exc:
+        typer.echo(f"错误：花名册 {exc.path} 有 {len(exc.problems)} 处问题：", err=True)
+        for p in exc.problems[:50]:
+            typer.echo(f"  - {p}", err=True)
+        raise typer.Exit(2) from None
+    prefilled = _prefill_from_store(units, db, year) if db else 0
+    start = time.perf_counter()
+    try:
+        with typer.progressbar(length=len(units), label="生成工作簿", file=sys.stderr) as bar:
+            paths = generate_batch(units, out_dir, factory, on_progress=lambda u, p: bar.update(1))
+    except OSError as exc:
+        fail(f"无法写入 {out_dir}：{exc}")
+    ms = (time.perf_counter() - start) * 1000 / max(1, len(paths))
+    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度自评工作簿，保存在 {out_dir}（平均每个 {ms:.1f} 毫秒）。")
+    if db:
+        typer.echo(f"其中 {prefilled} 个单位已用上年报表预填上年数。")
+
+
+def _prefill_from_store(units: list[Unit], db: Path, year: int) -> int:
+    from workbook.store import Store, StoreError
+
+    try:
+        store = Store(db, create=False)
+    except StoreError as exc:
+        fail(str(exc))
+    n = 0
+    for unit in units:
+        prior = store.prior_year_prefill(unit.budget_code, year - 1)
+        if prior:
+            unit.prefill = {**prior, **unit.prefill}
+            n += 1
+    return n
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
