@@ -676,7 +676,7 @@ class Builder:
         s = SheetPlan(META, widths={0: 22, 1: 60}, very_hidden=True)
         for row, key in enumerate(META_KEYS):
             s.label(row, 0, key, "plain")
-            s.add(Cell(row, 1, "input", None, "meta", key=f"meta.{key}"))
+            s.add(Cell(row, 1, "input", None, "meta", name=f"jx_{key}", key=f"meta.{key}"))
             self.names[f"jx_{key}"] = (META, row, 1)
         s.label(0, 3, "是", "plain")
         s.label(1, 3, "否", "plain")
