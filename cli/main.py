@@ -17,9 +17,10 @@ app.add_typer(template_cmd.app, name="template")
 app.command("score")(score_command)
 
 
-from . import generate_cmd  # noqa: E402
+from . import generate_cmd, read_cmd  # noqa: E402
 
 generate_cmd.register(app)
+read_cmd.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

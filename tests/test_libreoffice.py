@@ -106,3 +106,43 @@ def test_text_rows_say_checked_by_bureau(recalculated):
     _, _, after = recalculated[0]
     actual = named_values(Path(after))
     assert actual["audit_text_staff_quota"] == "—"
+
+
+def test_libreoffice_saved_seed_verifies_clean(recalculated):
+    """Re-saved by LibreOffice (formulas re-serialised, structure lock dropped, very-hidden → hidden): not tampering."""
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    inputs, _, after = recalculated[0]
+    assert inputs == seed_inputs()
+    ret = read_return(after)
+    assert ret.structure_locked is False  # LibreOffice drops the workbook-structure lock
+    v = verify(ret)
+    assert {f.code for f in v.findings if f.severity == "error"} == set(), v.findings[:5]
+    assert v.report.total == 100 and v.report.grade == "优" and v.cached_total == 100
+
+
+def test_libreoffice_saved_then_edited_without_recalculation(recalculated):
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    _, _, after = recalculated[0]
+    data = fill_return(Path(after).read_bytes(), {"staff_quota": 39})
+    v = verify(read_return(Path(after).with_name("edited.xlsx"), data))
+    assert v.report.total == 95 and v.cached_total == 100
+    assert "score_mismatch" in v.codes()
+    assert {f.code for f in v.findings if f.severity == "error"} == {"score_mismatch"}
+
+
+def test_every_recalculated_case_verifies_without_integrity_errors(recalculated):
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    integrity = {"formula_tampered", "template_modified", "score_mismatch", "template_unknown", "file_rejected"}
+    bad = []
+    for _, _, after in recalculated:
+        v = verify(read_return(after))
+        codes = {f.code for f in v.findings} & integrity
+        if codes:
+            bad.append((Path(after).name, [f.message for f in v.findings if f.code in integrity][:3]))
+    assert not bad, bad[:5]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from .numbers import ZERO, excel_number, fmt, q2, to_decimal
 from .template import CheckSpec, Template
@@ -300,8 +301,9 @@ class TextCheck(Check):
         return '="报告文字中的数字由财政局读取时自动核对"'
 
 
+@lru_cache(maxsize=8)
 def build_checks(t: Template) -> list[Check]:
-    """Every 审核 row of a template, in sheet order."""
+    """Every 审核 row of a template, in sheet order (built once per template)."""
     checks: list[Check] = [RequiredCheck(), ValidityCheck()]
     checks += [ZeroCheck(t, i.id) for i in t.indicators if i.rule.zero_policy() is not None]
     checks += [SpecCheck(s) for s in t.checks]

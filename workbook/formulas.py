@@ -7,6 +7,8 @@ depend on layout and survive re-serialisation by Excel, WPS and LibreOffice.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .checks import guard, ref
 from .numbers import excel_number
 from .template import Indicator, Template
@@ -46,6 +48,7 @@ def grade_formula(t: Template) -> str:
     return "=" + expr
 
 
+@lru_cache(maxsize=8)
 def named_formulas(t: Template) -> dict[str, str]:
     """Defined name -> formula for every named formula cell (scores, subtotals, total, grade, computed)."""
     out = {key: computed_formula(t, key) for key in t.computed}

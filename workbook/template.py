@@ -133,7 +133,7 @@ class TextCheck:
     label: str
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: plans and expectations are cached per template object
 class Template:
     id: str
     version: str
@@ -181,11 +181,15 @@ class Template:
 
     def required_inputs(self) -> list[str]:
         """Inputs whose blank is an error: declared required, or read by a rule and not blank_zero."""
+        cached = self.extra.get("required_inputs")
+        if cached is not None:
+            return cached
         keys = [k for k, i in self.inputs.items() if i.required]
         for ind in self.indicators:
             for key in ind.rule.required_inputs(self):
                 if key not in keys:
                     keys.append(key)
+        self.extra["required_inputs"] = keys
         return keys
 
     def grade_for(self, total: Decimal) -> str:
@@ -427,8 +431,9 @@ def default_template() -> Template:
     return load_template(DEFAULT_TEMPLATE)
 
 
+@lru_cache(maxsize=1)
 def known_templates() -> dict[tuple[str, str], Template]:
-    """Templates this installation knows, by (id, version)."""
+    """Templates this installation knows, by (id, version); loaded once per process."""
     out = {}
     for p in sorted(TEMPLATES_DIR.glob("*.toml")):
         try:

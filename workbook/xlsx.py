@@ -10,6 +10,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -106,6 +107,7 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
 _REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
 
+@lru_cache(maxsize=4096)
 def split_ref(text: str) -> tuple[str, str, str | None] | None:
     """"'sheet'!$A$1" -> (sheet, "A1", None); a range -> (sheet, "A1", "B2"); else None."""
     m = _REF.match(text.strip())
