@@ -44,7 +44,9 @@ def check_file(path: str, time_limit: int = TIME_LIMIT) -> Verification:
         signal.signal(signal.SIGALRM, _alarm)
         signal.alarm(time_limit)
     try:
-        return verify(read_return(path))
+        v = verify(read_return(path))
+        v.ret.drop_layout()  # keep the result small for the trip back to the parent process
+        return v
     except _Timeout:
         return verify(Return(path, "", 0, rejected=f"解析超时（超过 {time_limit} 秒），疑似恶意文件"))
     except MemoryError:

@@ -64,6 +64,23 @@ class Return:
     def known(self) -> bool:
         return self.template is not None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the template by its (id, version): worker results stay small."""
+        state = dict(self.__dict__)
+        state["template"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.template_id and self.rejected is None:
+            self.template = known_templates().get((self.template_id, self.template_version or ""))
+
+    def drop_layout(self) -> None:
+        """Forget what only verification needs (every formula, unlocked cells) once it is done."""
+        self.formulas = {}
+        self.formula_cached = {}
+        self.unlocked = set()
+
 
 # ---------------------------------------------------------------------------
 
