@@ -70,6 +70,7 @@ class Verification:
                  "basis": i.basis, "note": i.note, "status": i.status, "not_applicable": i.not_applicable}
                 for i in rep.indicators]
             out["subtotals"] = {k: number(v) for k, v in rep.subtotals.items()}
+            out["computed"] = {k: number(v) for k, v in rep.computed.items()}
             out["total"], out["grade"] = number(rep.total), rep.grade
         return out
 

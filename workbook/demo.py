@@ -1,0 +1,178 @@
+"""The whole chain on built-in data: roster → workbooks → returns → collect → status → consolidate.
+
+The roster holds the seed unit (岳阳楼区社会保险服务中心, from the real 2021 return) and
+synthetic units, clearly labelled 合成/演示.  Units' replies are simulated by filling the
+generated workbooks: full marks, deductions, a blank input, an unexplained warning, a
+resubmission, one tampered return, one hostile file, and one unit that never answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .collect import CollectSummary, collect
+from .consolidate import Tables, consolidate
+from .fill import set_cell_xml
+from .generate import Unit, WorkbookFactory
+from .generate.batch import generate_batch
+from .generate.roster import read_roster, safe_filename
+from .read import read_return
+from .status import UnitStatus, unit_status
+from .store import Store
+from .synthetic import synthetic_inputs, synthetic_unit, with_notes
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+YEAR = 2021
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    roster: Path
+    workbooks: Path
+    returns: Path
+    db: Path
+    district: Path
+    csv_dir: Path
+    collected: CollectSummary
+    status: list[UnitStatus]
+    tables: Tables
+    scenarios: dict[str, str] = field(default_factory=dict)  # file name -> what it demonstrates
+
+
+def seed_inputs() -> dict[str, Any]:
+    data = json.loads((SAMPLES / "seed_inputs.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, units: int = 11) -> DemoResult:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(YEAR)
+    seed = seed_inputs()
+
+    # 1. roster
+    roster_path = out / "花名册.csv"
+    rows = [("200009", seed["unit_name"], seed["parent_dept"])]
+    rows += [synthetic_unit(i, rng) for i in range(1, units + 1)]
+    with roster_path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["预算编码", "单位名称", "主管部门"])
+        w.writerows(rows)
+    roster = read_roster(roster_path, YEAR)
+    step(f"花名册：{roster_path}（{len(roster)} 个单位，其中 {len(roster) - 1} 个为合成演示单位）")
+
+    # 2. generate
+    factory = WorkbookFactory()
+    workbooks = out / "1-下发工作簿"
+    generate_batch(roster, workbooks, factory)
+    step(f"已生成 {len(roster)} 个锁定的填报工作簿：{workbooks}")
+
+    # 3. simulate the units' replies
+    returns = out / "2-报回文件"
+    returns.mkdir(exist_ok=True)
+    scenarios: dict[str, str] = {}
+
+    def reply(unit: Unit, values: dict[str, Any], name: str | None = None) -> Path:
+        """The unit's filled workbook as its spreadsheet program saves it (recalculated)."""
+        return_id = read_return(workbooks / safe_filename(unit)).return_id
+        data = factory.build(unit, {k: v for k, v in values.items() if k not in unit.identity()}, return_id=return_id)
+        p = returns / (name or safe_filename(unit))
+        p.write_bytes(data)
+        return p
+
+    seed_unit, synth = roster[0], roster[1:]
+    p = reply(seed_unit, seed)
+    scenarios[p.name] = "种子单位（真实 2021 年报告数据）：满分 100 分，报告文字“编制39人”与表中 50 人不符（警告未说明）"
+    plan = ["good", "good", "good", "fair", "fair", "poor", "blank", "explained", "tampered", "resubmit", "silent"]
+    for unit, kind in zip(synth, plan, strict=False):
+        quality = {"fair": "fair", "poor": "poor", "tampered": "fair", "resubmit": "fair"}.get(kind, "good")
+        inputs = synthetic_inputs(rng, quality)
+        if kind == "silent":
+            scenarios[safe_filename(unit)] = "未报送：该单位没有交回工作簿"
+            continue
+        if kind == "blank":
+            inputs = with_notes(inputs)
+            inputs["card_paid"] = None
+            p = reply(unit, inputs)
+            scenarios[p.name] = "漏填一项必填数据（公务卡支付金额）：评分表显示“未填”，审核为错误"
+            continue
+        if kind == "explained":
+            inputs = with_notes(inputs)
+            inputs["staff_actual"] = inputs["staff_quota"] + 3
+            inputs["overview"] = f"（合成数据）本单位核定编制{inputs['staff_quota']}人，实有{inputs['staff_actual']}人。"
+            inputs["note_staff_control"] = "（合成数据）年中接收安置人员，超编 3 人"
+            inputs["explain_staff_exceeds_quota"] = "（合成数据）接收军转安置人员，编制调整已报编办"
+            p = reply(unit, with_notes(inputs))
+            scenarios[p.name] = "实有人数超编：扣分并写明原因，审核警告已在“审核说明”中解释"
+            continue
+        if kind == "tampered":
+            inputs = with_notes(inputs)
+            p = reply(unit, inputs)
+            data = p.read_bytes()
+            ret = read_return(p, data)
+            sheet, ref = ret.names["total_score"].split("!")
+            ref = ref.replace("$", "")
+            data = set_cell_xml(data, sheet.strip("'"), ref, f'<c r="{ref}" s="{_style_of(data, ret, sheet, ref)}"><v>100</v></c>')
+            p.write_bytes(data)
+            scenarios[p.name] = "篡改：总分公式被改成常数 100（公式被改 + 得分不符）"
+            continue
+        if kind == "resubmit":
+            first = dict(inputs)
+            first["late_fund_count"] = 2
+            p = reply(unit, first, name=safe_filename(unit).replace(".xlsx", "-第一次.xlsx"))
+            scenarios[p.name] = "第一次报送：支付进度扣分且未写原因（后被更正版取代，保留在历史中）"
+            p = reply(unit, with_notes(inputs), name=safe_filename(unit).replace(".xlsx", "-更正.xlsx"))
+            scenarios[p.name] = "更正后重新报送：成为当前有效报表"
+            continue
+        if kind == "fair" and "note" not in scenarios.get("_fair", ""):
+            p = reply(unit, inputs)  # deductions without reasons: note_missing warnings
+            scenarios[p.name] = "有扣分但未写扣分原因（警告未说明）"
+            scenarios["_fair"] = "note"
+            continue
+        p = reply(unit, with_notes(inputs))
+        scenarios[p.name] = {"good": "数据完整，接近满分", "fair": "有扣分，已写明扣分原因",
+                             "poor": "较多扣分，已写明扣分原因"}[quality]
+    scenarios.pop("_fair", None)
+    hostile = returns / "200999-某单位（发来的其实是文本文件）.xlsx"
+    hostile.write_text("这不是工作簿，而是一封被改了扩展名的邮件正文。", encoding="utf-8")
+    scenarios[hostile.name] = "恶意或错误文件：不是 .xlsx，拒收并写明原因"
+    step(f"已模拟各单位报回 {sum(1 for _ in returns.iterdir())} 个文件：{returns}")
+
+    # 4. collect
+    db = out / "jixiao.sqlite"
+    if db.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+    with Store(db) as store:
+        # the first submission of the resubmitting unit arrives before its correction
+        ordered = sorted(returns.iterdir(), key=lambda f: ("更正" in f.name, f.name))
+        summary = collect(ordered, store, workers=1)
+        step(f"已收集到数据库 {db}：新收 {summary.new}，更新 {summary.updated}，重复 {summary.duplicate}，"
+             f"拒收 {summary.rejected_count}，有错误 {summary.with_errors}")
+        statuses = unit_status(store, YEAR, roster)
+        district = out / "3-汇总" / f"{YEAR}年度绩效自评汇总.xlsx"
+        district.parent.mkdir(exist_ok=True)
+        csv_dir = out / "3-汇总" / "csv"
+        tables = consolidate(store, YEAR, district, roster, csv_dir)
+    step(f"已生成全区汇总工作簿：{district}（CSV：{csv_dir}）")
+    return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios)
+
+
+def _style_of(data: bytes, ret, sheet: str, ref: str) -> str:
+    import io
+    import re
+    import zipfile
+
+    from .xlsx import read_book
+
+    z = zipfile.ZipFile(io.BytesIO(data))
+    xml = z.read(read_book(z).sheet(sheet.strip("'")).part).decode("utf-8")
+    m = re.search(rf'<c r="{ref}" s="(\d+)"', xml)
+    return m.group(1) if m else "0"
