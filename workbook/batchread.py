@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 from .read import Return, read_return
 from .verify import Verification, verify
@@ -73,7 +75,12 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
 
 def check_many(files: list[Path], workers: int | None = None,
                on_result: Callable[[Verification], None] | None = None) -> Iterator[Verification]:
-    """Verify files in parallel worker processes; yields one Verification per file, in input order."""
+    """Verify files in worker processes; yields one Verification per file, in input order.
+
+    At most a few files per worker are in flight, and a result is released once yielded,
+    so memory does not grow with the number of files.  A crashed or hung worker costs
+    only its own file (recorded as rejected); the pool is restarted and the batch goes on.
+    """
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
     if workers == 1 or len(files) <= 2:
         for f in files:
@@ -82,33 +89,30 @@ def check_many(files: list[Path], workers: int | None = None,
                 on_result(v)
             yield v
         return
-    pending = [str(f) for f in files]
-    index = 0
-    while index < len(pending):
+    queue = deque(str(f) for f in files)
+    window = workers * 4
+    while queue:
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_limit_worker, initargs=(MEMORY_LIMIT,))
+        inflight: deque[tuple[str, Any]] = deque()
+        broken = False
         try:
-            chunk = pending[index:]
-            futures = [pool.submit(check_file, f) for f in chunk]
-            for f, fut in zip(chunk, futures, strict=True):
+            while queue or inflight:
+                while queue and len(inflight) < window:
+                    path = queue.popleft()
+                    inflight.append((path, pool.submit(check_file, path)))
+                path, fut = inflight.popleft()
                 try:
                     v = fut.result(timeout=TIME_LIMIT * 2)
                 except (BrokenProcessPool, FutureTimeout) as exc:
-                    v = verify(Return(f, "", 0, rejected=f"解析进程异常终止（{type(exc).__name__}），疑似恶意文件"))
-                    index += 1
-                    if on_result:
-                        on_result(v)
-                    yield v
-                    raise _Restart() from exc
-                index += 1
+                    v = verify(Return(path, "", 0, rejected=f"解析进程异常终止（{type(exc).__name__}），疑似恶意文件"))
+                    broken = True
                 if on_result:
                     on_result(v)
                 yield v
-        except _Restart:
-            pool.shutdown(wait=False, cancel_futures=True)
-            continue
+                if broken:
+                    queue.extendleft(reversed([p for p, _ in inflight]))  # retry the rest in a fresh pool
+                    break
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=not broken, cancel_futures=True)
 
 
-class _Restart(Exception):
-    pass

@@ -8,6 +8,7 @@ neither Excel nor a CSV reader evaluates it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,34 @@ class Tables:
     roster_given: bool = False
 
 
-def build_tables(rows: list[dict[str, Any]], year: int, roster: list[Unit] | None = None,
+def _compact(row: dict[str, Any], finding_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the tables need of one stored row; its findings go straight to finding_rows."""
+    ret, rep = row["return"], row["report"]
+    explanations = ret.get("explanations") or {}
+    for f in sorted(rep.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f["severity"], 9)):
+        finding_rows.append({
+            "预算编码": row["budget_code"], "单位名称": row["unit_name"], "主管部门": row["parent_dept"],
+            "严重程度": SEVERITY_ZH.get(f["severity"], f["severity"]), "规则": f["code"], "位置": f["where"],
+            "说明": f["message"], "已说明": "是" if f.get("explained") else "",
+            "审核说明": f.get("explanation") or explanations.get(f.get("check") or "", ""),
+        })
+    record = {k: rep.get(k) for k in ("indicators", "subtotals", "computed", "total", "grade", "cached_total",
+                                      "errors", "warnings")}
+    record["indicators"] = [{k: i.get(k) for k in ("id", "score", "not_applicable")} for i in rep.get("indicators") or []]
+    record["unit"] = ret.get("unit") or {}
+    record["exp_project"] = (ret.get("inputs") or {}).get("exp_project") or 0
+    return record
+
+
+def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] | None = None,
                  template: Template | None = None) -> Tables:
-    """Every table of the district workbook from the store's current rows (Store.current)."""
+    """Every table of the district workbook from the store's current rows (Store.iter_current).
+
+    Rows are consumed one at a time and reduced to what the tables need.
+    """
     t = template or default_template()
-    records = [{**r["return"], **r["report"]} for r in rows]
+    finding_rows: list[dict[str, Any]] = []
+    records = [_compact(r, finding_rows) for r in rows]
     df = records_to_dataframe(records, t)
     titles = indicator_columns(t)
     out = Tables(year=year, roster_given=roster is not None)
@@ -97,16 +121,6 @@ def build_tables(rows: list[dict[str, Any]], year: int, roster: list[Unit] | Non
     out.frames["指标分析"] = pd.DataFrame(ind_rows)
 
     # 审核结果 -----------------------------------------------------------
-    finding_rows = []
-    for r in rows:
-        explanations = r["return"].get("explanations") or {}
-        for f in sorted(r["report"].get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f["severity"], 9)):
-            finding_rows.append({
-                "预算编码": r["budget_code"], "单位名称": r["unit_name"], "主管部门": r["parent_dept"],
-                "严重程度": SEVERITY_ZH.get(f["severity"], f["severity"]), "规则": f["code"], "位置": f["where"],
-                "说明": f["message"], "已说明": "是" if f.get("explained") else "",
-                "审核说明": f.get("explanation") or explanations.get(f.get("check") or "", ""),
-            })
     out.frames["审核结果"] = pd.DataFrame(finding_rows, columns=["预算编码", "单位名称", "主管部门", "严重程度", "规则",
                                                                 "位置", "说明", "已说明", "审核说明"])
 
@@ -116,7 +130,7 @@ def build_tables(rows: list[dict[str, Any]], year: int, roster: list[Unit] | Non
     fin_rows = []
     if len(df):
         df = df.copy()
-        df["exp_project_v"] = [((r["return"].get("inputs") or {}).get("exp_project") or 0) for r in rows]
+        df["exp_project_v"] = [r["exp_project"] for r in records]
         for dept, g in sorted(df.groupby(df["parent_dept"].fillna("（未填主管部门）")), key=lambda x: str(x[0])):
             fin_rows.append({"主管部门": str(dept), "单位数": len(g),
                              **{zh: r2(pd.to_numeric(g[k], errors="coerce").fillna(0).sum())
@@ -128,7 +142,7 @@ def build_tables(rows: list[dict[str, Any]], year: int, roster: list[Unit] | Non
 
     # 未报送 -------------------------------------------------------------
     if roster is not None:
-        got = {str(r["budget_code"]) for r in rows}
+        got = {str(r["unit"].get("budget_code")) for r in records}
         missing = [{"预算编码": u.budget_code, "单位名称": u.unit_name, "主管部门": u.parent_dept or ""}
                    for u in roster if u.budget_code not in got]
         out.frames["未报送"] = pd.DataFrame(missing, columns=["预算编码", "单位名称", "主管部门"])
@@ -303,7 +317,7 @@ def write_csvs(tables: Tables, out_dir: str | Path) -> list[Path]:
 def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | None = None,
                 csv_dir: str | Path | None = None) -> Tables:
     """Build the district workbook (and CSVs) for a year from the store's current returns."""
-    tables = build_tables(store.current(year), year, roster)
+    tables = build_tables(store.iter_current(year), year, roster)
     write_workbook(tables, out)
     if csv_dir:
         write_csvs(tables, csv_dir)

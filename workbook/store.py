@@ -166,6 +166,14 @@ class Store:
             (year,)).fetchall()
         return [self._decode(r) for r in rows]
 
+    def iter_current(self, year: int):
+        """Like current(), one row at a time (for consolidating thousands of returns in bounded memory)."""
+        cur = self.db.execute(
+            "SELECT * FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? ORDER BY budget_code",
+            (year,))
+        for row in cur:
+            yield self._decode(row)
+
     def history(self, budget_code: str, year: int) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM submissions WHERE budget_code = ? AND year = ? ORDER BY id",
                                (budget_code, year)).fetchall()
