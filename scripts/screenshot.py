@@ -41,12 +41,16 @@ def only_sheet(src: Path, sheet: str, dst: Path) -> None:
 
 def main() -> None:
     src, sheet, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    crop = [int(x) for x in sys.argv[4].split(",")] if len(sys.argv) > 4 else None  # x,y,w,h at the given dpi
+    dpi = sys.argv[5] if len(sys.argv) > 5 else "80"
     with tempfile.TemporaryDirectory() as d:
         single = Path(d) / "single.xlsx"
         only_sheet(src, sheet, single)
         pdf = convert([single], Path(d), "pdf")[0]
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(Path(d) / "page")],
-                       check=True)
+        cmd = ["pdftoppm", "-png", "-r", dpi, "-f", "1", "-l", "1"]
+        if crop:
+            cmd += ["-x", str(crop[0]), "-y", str(crop[1]), "-W", str(crop[2]), "-H", str(crop[3])]
+        subprocess.run([*cmd, str(pdf), str(Path(d) / "page")], check=True)
         page = sorted(Path(d).glob("page*.png"))[0]
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(page, out)

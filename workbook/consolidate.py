@@ -85,16 +85,16 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
     # 汇总 -------------------------------------------------------------
     cols: dict[str, Any] = {}
     if len(df):
-        cols = {"预算编码": df["budget_code"], "单位名称": df["unit_name"], "主管部门": df["parent_dept"]}
-        for ind in t.indicators:
-            cols[titles[ind.id]] = df[f"score_{ind.id}"]
+        cols = {"预算编码": df["budget_code"], "单位名称": df["unit_name"], "主管部门": df["parent_dept"],
+                "总分": df["total"], "等次": df["grade"],
+                "排名": df["total"].rank(ascending=False, method="min").astype(int),
+                "单位自报总分": df["cached_total"], "错误": df["errors"], "警告": df["warnings"]}
         for lv in t.levels:
             cols[f"{lv.name}小计"] = df[f"subtotal_{lv.id}"]
-        cols.update({"总分": df["total"], "等次": df["grade"], "单位自报总分": df["cached_total"],
-                     "错误": df["errors"], "警告": df["warnings"]})
+        for ind in t.indicators:
+            cols[titles[ind.id]] = df[f"score_{ind.id}"]
     summary = pd.DataFrame(cols)
     if len(summary):
-        summary["排名"] = summary["总分"].rank(ascending=False, method="min").astype(int)
         summary = summary.sort_values(["排名", "预算编码"]).reset_index(drop=True)
     out.frames["汇总"] = summary
 
@@ -265,10 +265,12 @@ def _decorate_summary(ws, frame: pd.DataFrame, f: dict, year: int) -> None:
     for col in ("错误",):
         c = list(frame.columns).index(col)
         ws.conditional_format(1, c, last, c, {"type": "cell", "criteria": ">", "value": 0, "format": f["bad"]})
-    ws.set_column(3, len(frame.columns) - 1, 10)
+    ws.set_column(3, len(frame.columns) - 1, 9)
     ws.set_column(1, 1, 30)
+    ws.set_row(0, 60)
+    ws.freeze_panes(1, 3)
     ws.set_landscape()
-    ws.set_paper(9)
+    ws.set_paper(8)  # A3: 36 columns
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0)
 
