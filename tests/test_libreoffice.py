@@ -146,3 +146,47 @@ def test_every_recalculated_case_verifies_without_integrity_errors(recalculated)
         if codes:
             bad.append((Path(after).name, [f.message for f in v.findings if f.code in integrity][:3]))
     assert not bad, bad[:5]
+
+
+@pytest.fixture(scope="module")
+def generated_and_recalculated(tmp_path_factory):
+    """Workbooks generated with inputs (cached values from the engine), then recalculated by LibreOffice."""
+    require_soffice()
+    work = tmp_path_factory.mktemp("cached")
+    cases = [seed_inputs(), {**seed_inputs(), "staff_quota": 39, "late_fund_count": 3, "card_paid": None},
+             {**seed_inputs(), "balance_accumulated": 5, "assets_leased": 2, "benefit_score": 20,
+              "sangong_budget": 0, "sangong_reception": 1.5, "explain_balance_accumulated": "说明"}]
+    files = []
+    for i, inputs in enumerate(cases):
+        p = work / f"gen{i}.xlsx"
+        factory().write(p, SEED_UNIT, unit_values(inputs))
+        files.append(p)
+    return list(zip(files, recalculate(files, work / "out"), strict=True))
+
+
+def test_every_cached_value_equals_libreoffice(generated_and_recalculated):
+    """Not only the named scores: echo cells, 审核 statuses and messages carry the right cached values."""
+    import openpyxl
+
+    from .helpers import same
+
+    problems = []
+    for before, after in generated_and_recalculated:
+        formulas = openpyxl.load_workbook(before)
+        cached = openpyxl.load_workbook(before, data_only=True)
+        recalculated = openpyxl.load_workbook(after, data_only=True)
+        n = 0
+        for ws in formulas.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value.startswith("="):
+                        n += 1
+                        want = recalculated[ws.title][cell.coordinate].value
+                        got = cached[ws.title][cell.coordinate].value
+                        ok = (same(got, __import__("decimal").Decimal(repr(float(want))))
+                              if isinstance(want, (int, float)) and not isinstance(want, bool)
+                              else (got or "") == (want or ""))
+                        if not ok:
+                            problems.append(f"{before.name} {ws.title}!{cell.coordinate}: cached {got!r}, LibreOffice {want!r}")
+        assert n > 100
+    assert not problems, "\n".join(problems[:15])

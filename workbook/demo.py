@@ -52,7 +52,7 @@ def seed_inputs() -> dict[str, Any]:
 
 
 def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, units: int = 11) -> DemoResult:
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(YEAR)
     seed = seed_inputs()

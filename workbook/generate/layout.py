@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ..checks import Check, build_checks
+from ..checks import NOT_LIVE, Check, build_checks
 from ..formulas import named_formulas
 from ..template import Input, Template
 from .textfit import row_height
@@ -644,10 +644,9 @@ class Builder:
         s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.report.grade))
         s.label(2, 1, "错误 / 警告 / 提示 条数", "label")
         s.add(Cell(2, 2, "formula", '=COUNTIF(audit_status,"错误")', "formula_center",
-                   cached=lambda c: sum(1 for v in c.report.audit.values() if v == "错误")))
+                   cached=_live_count("错误")))
         s.add(Cell(2, 3, "formula", '="警告 "&COUNTIF(audit_status,"警告")&" 条，提示 "&COUNTIF(audit_status,"提示")&" 条"',
-                   "formula_text", cached=lambda c: f"警告 {sum(1 for v in c.report.audit.values() if v == '警告')} 条，"
-                                                    f"提示 {sum(1 for v in c.report.audit.values() if v == '提示')} 条"))
+                   "formula_text", cached=lambda c: f"警告 {_live_count('警告')(c)} 条，提示 {_live_count('提示')(c)} 条"))
         s.merges.append(Merge(3, 0, 3, 4, "“错误”必须修改后才能报送；“警告”如属实际情况，请在“审核说明”栏写明理由；“提示”仅供参考；"
                                           "“—”表示由财政局读取时核对。", "help"))
         s.heights[3] = 32
@@ -658,7 +657,7 @@ class Builder:
             s.add(Cell(row, 0, "label", float(n), "center"))
             s.label(row, 1, check.label, "label")
             s.add(Cell(row, 2, "formula", check.status_formula(t), "status", name=f"audit_{check.id}",
-                       cached=_audit_status(check.id)))
+                       cached=_audit_status(check)))
             self.names[f"audit_{check.id}"] = (AUDIT, row, 2)
             s.add(Cell(row, 3, "formula", check.message_formula(t), "formula_text", cached=_audit_message(check)))
             s.add(Cell(row, 4, "input", None, "input_note", name=f"explain_{check.id}", key=f"explain_{check.id}",
@@ -684,8 +683,15 @@ class Builder:
         return s
 
 
-def _audit_status(check_id: str) -> Cached:
-    return lambda c: c.report.audit.get(check_id, "—")
+def _audit_status(check: Check) -> Cached:
+    """The status the row's formula shows; "—" for a check only the bureau's reader runs."""
+    if not check.live:
+        return lambda c: NOT_LIVE
+    return lambda c: c.report.audit.get(check.id, NOT_LIVE)
+
+
+def _live_count(word: str) -> Cached:
+    return lambda c: sum(1 for ch in build_checks(c.values.t) if ch.live and c.report.audit.get(ch.id) == word)
 
 
 def _audit_message(check: Check) -> Cached:
