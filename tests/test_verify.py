@@ -200,3 +200,21 @@ def test_real_corpus_is_classified_without_traceback():
         assert codes in (["template_unknown"], ["file_rejected"]), (v.ret.file, codes)
     rejected = sum(1 for v in results if v.rejected)
     assert 0 < rejected < len(files) // 2
+
+
+def test_shared_strings_lazy_lookup():
+    from workbook.read import SharedStrings
+    from workbook.xlsx import XmlRefused
+
+    data = (b'<?xml version="1.0"?><x:sst xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3">'
+            b"<x:si><x:t>a &amp; b</x:t></x:si>"
+            b"<x:si><x:r><x:t>rich</x:t></x:r><x:r><x:t xml:space=\"preserve\"> text</x:t></x:r>"
+            b"<x:rPh sb=\"0\" eb=\"1\"><x:t>PH</x:t></x:rPh></x:si>"
+            b"<x:si/></x:sst>")
+    sst = SharedStrings(data)
+    assert len(sst) == 3
+    assert sst[1] == "rich text" and sst[0] == "a & b" and sst[2] == ""
+    with pytest.raises(IndexError):
+        sst[3]
+    with pytest.raises(XmlRefused):
+        SharedStrings(hostile.BILLION_LAUGHS)

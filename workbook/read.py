@@ -98,21 +98,53 @@ def _custom_props(zf) -> dict[str, str]:
     return out
 
 
-def _shared_strings(zf, names: set[str]) -> list[str]:
+class SharedStrings:
+    """The shared-strings table, parsed item by item on demand.
+
+    The reader looks up only the strings that input and named cells reference, so
+    the (often large) table is indexed by a byte scan and single items are parsed
+    with the same hardened parser, wrapped in the table's own root start tag.
+    """
+
+    _ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s>/])")
+    _ROOT = re.compile(rb"<(?:\w+:)?sst\b[^>]*>")
+    _END = re.compile(rb"</(?:\w+:)?sst>\s*$")
+
+    def __init__(self, data: bytes):
+        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+            raise XmlRefused("XML 含有 DTD 或实体声明")
+        root = self._ROOT.search(data)
+        self.data = data
+        self.open = root.group(0) if root else b"<sst>"
+        self.close = b"</" + self.open[1:].split(b" ")[0].split(b">")[0] + b">"
+        self.starts = [m.start() for m in self._ITEM.finditer(data, root.end() if root else 0)]
+        end = self._END.search(data)
+        self.stop = end.start() if end else len(data)
+        self.cache: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index: int) -> str:
+        if index in self.cache:
+            return self.cache[index]
+        if index < 0 or index >= len(self.starts):
+            raise IndexError(index)
+        stop = self.starts[index + 1] if index + 1 < len(self.starts) else self.stop
+        root = parse_xml(self.open + self.data[self.starts[index]:stop] + self.close)
+        si = root[0] if len(root) else root
+        ns = si.tag[: si.tag.index("}") + 1] if si.tag.startswith("{") else ""
+        tag_t, tag_rph = ns + "t", ns + "rPh"
+        text = "".join(t.text or "" for t in si.iter(tag_t) if t.getparent().tag != tag_rph)
+        self.cache[index] = text
+        return text
+
+
+def _shared_strings(zf, names: set[str]) -> SharedStrings | list[str]:
     part = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
     if part is None:
         return []
-    root = parse_xml(zf.read(part))
-    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    tag_t, tag_rph = ns + "t", ns + "rPh"
-    out = []
-    for si in root:
-        first = si[0] if len(si) else None
-        if len(si) == 1 and first.tag == tag_t:
-            out.append(first.text or "")
-        else:  # rich text runs; phonetic runs (rPh) are not part of the value
-            out.append("".join(t.text or "" for t in si.iter(tag_t) if t.getparent().tag != tag_rph))
-    return out
+    return SharedStrings(zf.read(part))
 
 
 def _unlocked_styles(zf, names: set[str]) -> set[int]:
@@ -161,7 +193,7 @@ def _head(data: bytes) -> tuple[bytes, bool]:
     return data[: end.end()] + b"</" + prefix + b"worksheet>", protected
 
 
-def _parse_sheet(data: bytes, sst: list[str], wanted: set[str] | None = None,
+def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] | None = None,
                  unlocked_styles: set[int] | None = None) -> tuple[dict[str, CellData], bool]:
     """Cells of one sheet: all of them, or (when `wanted` is given) only formula cells, the
     wanted refs and cells with an unlocked style.  Skipping plain labels keeps this fast."""
@@ -274,7 +306,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
     ret.structure_locked = book.structure_locked
     props = _custom_props(zf)
     _identify(ret, props, book)
-    sst: list[str] | None = None
+    sst: SharedStrings | list[str] | None = None
     parsed: dict[str, dict[str, CellData]] = {}
     wanted: dict[str, set[str]] = {}
     for target in book.names.values():
