@@ -268,3 +268,21 @@ def test_subtotals_add_up():
     assert r.subtotals["input"] == Decimal("10")
     assert r.subtotals["budget_exec"] == Decimal("14")
     assert sum(r.subtotals[lv] for lv in ("input", "process", "output", "effect")) == r.total
+
+
+@pytest.mark.parametrize(("indicator", "changes"), [
+    ("procurement_rate", {"procure_budget": 0, "procure_actual": 0}),
+    ("card_rate", {"card_eligible": 0, "card_paid": 0}),
+    ("asset_use_rate", {"assets_in_use": 0, "assets_leased": 0, "assets_other": 0}),
+    ("key_spend_rate", {"exp_project": 0, "key_spend": 0}),
+])
+def test_zero_denominators_not_applicable_full_marks_with_info(indicator, changes):
+    r = run(**{**changes, "procure_budget": changes.get("procure_budget", 10),
+               "procure_actual": changes.get("procure_actual", 10),
+               "card_eligible": changes.get("card_eligible", 10), "card_paid": changes.get("card_paid", 10)})
+    ind = r.indicator(indicator)
+    assert ind.not_applicable and ind.score == ind.max
+    assert [f.severity for f in r.findings if f.code == "not_applicable" and f.where == indicator] == ["info"]
+    others = {"procurement_rate", "card_rate"} - {indicator}
+    for other in others:
+        assert not r.indicator(other).not_applicable

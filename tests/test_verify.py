@@ -218,3 +218,49 @@ def test_shared_strings_lazy_lookup():
         sst[3]
     with pytest.raises(XmlRefused):
         SharedStrings(hostile.BILLION_LAUGHS)
+
+
+def test_identity_cells_changed(seed_bytes, tmp_path):
+    v = check(fill_return(seed_bytes, {"budget_code": "999999"}), tmp_path)
+    assert any(f.code == "template_modified" and f.where == "budget_code" and "200009" in f.message for f in v.findings)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("='评分数据'!$D$5+1", "=评分数据!D5 + 1"),
+    ('=IF(staff_quota="","未填",ROUND(0.50*staff_actual,2))', '=if(STAFF_QUOTA = "", "未填", round(.5*staff_actual, 2))'),
+    ("=_xlfn.IFERROR(a,0)", "=IFERROR(a,0)"),
+    ("=SUM(score_a,score_b)", "=SUM( score_a , score_b )"),
+])
+def test_formula_normalisation_accepts_reserialisation(a, b):
+    from workbook.normalize import same_formula
+
+    assert same_formula(a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ('=IF(x="是",1,0)', '=IF(x="否",1,0)'),  # string literals are compared exactly
+    ("=ROUND(x,2)", "=ROUND(x,3)"),
+    ("=score_a+score_b", "=score_a-score_b"),
+    ("=MIN(5,x)", "=MIN(15,x)"),
+])
+def test_formula_normalisation_keeps_real_differences(a, b):
+    from workbook.normalize import same_formula
+
+    assert not same_formula(a, b)
+
+
+def test_shared_formulas_are_expanded(seed_bytes, tmp_path):
+    """Excel stores repeated formulas as shared formulas; that alone is not tampering."""
+    from workbook.generate.layout import FINANCE, build_plan, cell_ref
+    from workbook.template import default_template
+
+    plan = build_plan(default_template())
+    echoes = [cell_ref(c.row, c.col) for s, c in plan.formula_cells()
+              if s == FINANCE and c.value == '=IF(unit_name="","",unit_name)']
+    assert len(echoes) >= 2
+    master, follower = echoes[0], echoes[1]
+    data = set_cell_xml(seed_bytes, FINANCE, master, f'<c r="{master}" t="str"><f t="shared" ref="{master}:{follower}" '
+                        f'si="0">IF(unit_name="","",unit_name)</f><v>x</v></c>')
+    data = set_cell_xml(data, FINANCE, follower, f'<c r="{follower}" t="str"><f t="shared" si="0"/><v>x</v></c>')
+    v = check(data, tmp_path)
+    assert not {"formula_tampered", "template_modified"} & v.codes(), [f.message for f in v.findings][:3]

@@ -42,6 +42,7 @@ class Return:
     template_hash: str | None = None
     return_id: str | None = None
     generated_at: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)  # jixiao_* document properties (identity at generation)
     unit: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     input_cells: dict[str, str] = field(default_factory=dict)  # key -> "sheet!A1"
@@ -273,6 +274,7 @@ def _identify(ret: Return, props: dict[str, str], book: BookInfo) -> None:
     ret.template_hash = props.get("jixiao_template_hash")
     ret.return_id = props.get("jixiao_return_id")
     ret.generated_at = props.get("jixiao_generated_at")
+    ret.meta = {k.removeprefix("jixiao_"): v for k, v in props.items() if k.startswith("jixiao_")}
 
 
 def read_return(path: str | Path, data: bytes | None = None) -> Return:

@@ -21,7 +21,7 @@ from .read import Return
 from .report import Finding, Report, number, sort_findings
 from .template import Template
 
-IGNORED_NAME_PREFIXES = ("_xlnm", "__", "_FilterDatabase")
+IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase")  # written by Excel itself
 
 
 @dataclass
@@ -145,6 +145,23 @@ def integrity_findings(ret: Return, t: Template) -> list[Finding]:
     return out
 
 
+IDENTITY = {"unit_name": "单位名称", "budget_code": "预算编码", "parent_dept": "主管部门", "year": "评价年度"}
+
+
+def identity_findings(ret: Return) -> list[Finding]:
+    """The locked identity cells against the identity recorded when the workbook was generated."""
+    out = []
+    for key, label in IDENTITY.items():
+        recorded = ret.meta.get(key)
+        if recorded in (None, "", "-"):
+            continue
+        actual = ret.inputs.get(key)
+        if str(actual if actual is not None else "") != recorded:
+            out.append(Finding("error", "template_modified", key,
+                               f"{label}被修改：下发时为“{recorded}”，文件中为“{actual if actual is not None else ''}”"))
+    return out
+
+
 def _cached_equal(cached: Any, expected: Any) -> bool:
     if isinstance(expected, Decimal):
         if isinstance(cached, bool) or not isinstance(cached, (int, float)):
@@ -165,8 +182,9 @@ def verify(ret: Return) -> Verification:
                                                 f"不是本系统能识别的自评表：{what}")])
     findings = integrity_findings(ret, t)
     if ret.template_hash and ret.template_hash != t.content_hash:
-        findings.append(Finding("warning", "template_modified", "template_hash",
-                                "工作簿记录的模板内容与本机模板不一致（模板文件改过但版本号未变）", ))
+        findings.append(Finding("error", "template_modified", "template_hash",
+                                "工作簿记录的模板内容与本机模板不一致（模板改过但版本号未变，请用对应版本的模板核验）"))
+    findings.extend(identity_findings(ret))
     inputs = dict(ret.inputs)
     inputs.update({f"note_{k}": v for k, v in ret.notes.items()})
     report = score(inputs, t, ret.explanations)
