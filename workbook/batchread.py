@@ -84,7 +84,10 @@ def check_many(files: list[Path], workers: int | None = None,
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
     if workers == 1 or len(files) <= 2:
         for f in files:
-            v = check_file(str(f))
+            try:
+                v = check_file(str(f))
+            except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
+                v = verify(Return(str(f), "", 0, rejected=f"读取时发生内部错误（{type(exc).__name__}: {exc}）"))
             if on_result:
                 on_result(v)
             yield v
@@ -106,6 +109,8 @@ def check_many(files: list[Path], workers: int | None = None,
                 except (BrokenProcessPool, FutureTimeout) as exc:
                     v = verify(Return(path, "", 0, rejected=f"解析进程异常终止（{type(exc).__name__}），疑似恶意文件"))
                     broken = True
+                except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
+                    v = verify(Return(path, "", 0, rejected=f"读取时发生内部错误（{type(exc).__name__}: {exc}）"))
                 if on_result:
                     on_result(v)
                 yield v
@@ -113,6 +118,9 @@ def check_many(files: list[Path], workers: int | None = None,
                     queue.extendleft(reversed([p for p, _ in inflight]))  # retry the rest in a fresh pool
                     break
         finally:
+            if broken:  # a hung or dead worker: end the pool's processes rather than wait for them
+                for proc in list(getattr(pool, "_processes", {}).values()):
+                    proc.terminate()
             pool.shutdown(wait=not broken, cancel_futures=True)
 
 
