@@ -172,22 +172,39 @@ class SpecCheck(Check):
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
 
 
-class RequiredCheck(Check):
-    id, label, severity, code = "required_inputs", "必填数据均已填写", "error", "missing_input"
+class CountingCheck(Check):
+    """A row that counts offending items: fails when the count is above 0."""
+
+    fail_text = "有 {n} 项"  # the message when failing; {n} is the count
+    pass_text = ""
+
+    def count_formula(self, t: Template) -> str:
+        raise NotImplementedError
 
     def status_formula(self, t: Template) -> str:
-        return f'=IF({self.count_formula(t)}>0,"{self.fail_word()}","{PASS}")'
+        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
+
+    def message_formula(self, t: Template) -> str:
+        n = self.count_formula(t)
+        before, after = self.fail_text.split("{n}")
+        return f'=IF(({n})>0,"{before}"&({n})&"{after}","{self.pass_text}")'
+
+    def message_for(self, n: int) -> str:
+        """The Python twin of message_formula."""
+        return self.fail_text.format(n=n) if n else self.pass_text
+
+
+class RequiredCheck(CountingCheck):
+    id, label, severity, code = "required_inputs", "必填数据均已填写", "error", "missing_input"
+    fail_text, pass_text = "有 {n} 项必填数据未填（评分表显示“未填”的指标）", "必填数据已填齐"
 
     def count_formula(self, t: Template) -> str:
         return "+".join(f'({k}="")' for k in t.required_inputs())
 
-    def message_formula(self, t: Template) -> str:
-        n = self.count_formula(t)
-        return f'=IF({n}>0,"有 "&({n})&" 项必填数据未填（评分表显示“未填”的指标）","必填数据已填齐")'
 
-
-class ValidityCheck(Check):
+class ValidityCheck(CountingCheck):
     id, label, severity, code = "valid_inputs", "数据类型和取值范围正确", "error", "invalid_input"
+    fail_text, pass_text = "有 {n} 项数据类型或取值范围不正确", "数据类型和取值范围正确"
 
     @staticmethod
     def term(t: Template, key: str) -> str | None:
@@ -210,13 +227,6 @@ class ValidityCheck(Check):
 
     def count_formula(self, t: Template) -> str:
         return "+".join(term for k in t.inputs if (term := self.term(t, k)))
-
-    def status_formula(self, t: Template) -> str:
-        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
-
-    def message_formula(self, t: Template) -> str:
-        n = self.count_formula(t)
-        return f'=IF(({n})>0,"有 "&({n})&" 项数据类型或取值范围不正确","数据类型和取值范围正确")'
 
 
 class ZeroCheck(Check):
@@ -250,20 +260,14 @@ class ZeroCheck(Check):
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
 
 
-class NoteCheck(Check):
+class NoteCheck(CountingCheck):
     id, label, severity, code = "notes", "扣分指标均已说明扣分原因", "warning", "note_missing"
+    fail_text, pass_text = "有 {n} 项扣分指标未在评分表填写扣分原因", "扣分指标均已说明"
 
     def count_formula(self, t: Template) -> str:
         return "+".join(
             f'IF(ISNUMBER(score_{i.id}),IF(AND(score_{i.id}<{excel_number(i.max)},note_{i.id}=""),1,0),0)'
             for i in t.indicators)
-
-    def status_formula(self, t: Template) -> str:
-        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
-
-    def message_formula(self, t: Template) -> str:
-        n = self.count_formula(t)
-        return f'=IF(({n})>0,"有 "&({n})&" 项扣分指标未在评分表填写扣分原因","扣分指标均已说明")'
 
 
 class TextCheck(Check):
@@ -318,17 +322,14 @@ def cached_message(check: Check, v: Values, report) -> str:
     if isinstance(check, SpecCheck):
         return check.evaluate(v).message
     if isinstance(check, RequiredCheck):
-        n = sum(1 for k in t.required_inputs() if k in v.blank)
-        return f"有 {n} 项必填数据未填（评分表显示“未填”的指标）" if n else "必填数据已填齐"
+        return check.message_for(sum(1 for k in t.required_inputs() if k in v.blank))
     if isinstance(check, ValidityCheck):
-        n = len(v.invalid)
-        return f"有 {n} 项数据类型或取值范围不正确" if n else "数据类型和取值范围正确"
+        return check.message_for(len(v.invalid))
     if isinstance(check, ZeroCheck):
         if any(not v.present(k) for k in required_of(t, check.keys())):
             return "相关数据未填"
         den, num = check.zp.denominator, check.zp.numerator
         return f"{t.label(den)} {fmt_key(t, den, v.num(den))}，{t.label(num)} {fmt_key(t, num, v.num(num))}"
     if isinstance(check, NoteCheck):
-        n = sum(1 for r in report.indicators if r.status == "ok" and r.score < r.max and not r.note)
-        return f"有 {n} 项扣分指标未在评分表填写扣分原因" if n else "扣分指标均已说明"
+        return check.message_for(sum(1 for r in report.indicators if r.status == "ok" and r.score < r.max and not r.note))
     return "报告文字中的数字由财政局读取时自动核对"

@@ -29,6 +29,22 @@ class Finding:
         return d
 
 
+class FindingCounts:
+    """Counters over `self.findings`, shared by the engine's Report and the verifier's Verification."""
+
+    findings: list[Finding]
+
+    def count(self, severity: str, *, unexplained: bool = False) -> int:
+        return sum(1 for f in self.findings if f.severity == severity and not (unexplained and f.explained))
+
+    @property
+    def has_errors(self) -> bool:
+        return self.count("error") > 0
+
+    def codes(self) -> set[str]:
+        return {f.code for f in self.findings}
+
+
 @dataclass
 class IndicatorResult:
     id: str
@@ -50,7 +66,7 @@ class IndicatorResult:
 
 
 @dataclass
-class Report:
+class Report(FindingCounts):
     template_id: str
     template_version: str
     indicators: list[IndicatorResult]
@@ -63,16 +79,6 @@ class Report:
 
     def indicator(self, indicator_id: str) -> IndicatorResult:
         return next(i for i in self.indicators if i.id == indicator_id)
-
-    def count(self, severity: str, *, unexplained: bool = False) -> int:
-        return sum(1 for f in self.findings if f.severity == severity and not (unexplained and f.explained))
-
-    @property
-    def has_errors(self) -> bool:
-        return self.count("error") > 0
-
-    def codes(self) -> set[str]:
-        return {f.code for f in self.findings}
 
 
 def number(value: Any) -> Any:

@@ -207,6 +207,21 @@ def _dec(value: Any) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
 
+def _entries(items: list[dict[str, Any]], field: str, section: str, what: str, problems: list[str],
+             seen: set[str]):
+    """Walk a list of template items: report a missing or duplicate `field`, yield (where, key, item)."""
+    for n, item in enumerate(items, 1):
+        key = item.get(field)
+        where = f"{section} 第{n}项（{key or '无 ' + field}）"
+        if not key:
+            problems.append(f"{where}：缺少 {field}")
+            continue
+        if key in seen:
+            problems.append(f"{where}：{what}重复")
+        seen.add(key)
+        yield where, key, item
+
+
 def lint_template_data(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed template, each naming the item (pyxform-style)."""
     from .rules import RULE_KINDS
@@ -219,15 +234,7 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     inputs = data.get("inputs", [])
     computed = data.get("computed", [])
     known: set[str] = set()
-    for n, item in enumerate(inputs, 1):
-        key = item.get("key")
-        where = f"inputs 第{n}项（{key or '无 key'}）"
-        if not key:
-            problems.append(f"{where}：缺少 key")
-            continue
-        if key in known:
-            problems.append(f"{where}：输入项 key 重复")
-        known.add(key)
+    for where, _key, item in _entries(inputs, "key", "inputs", "输入项 key ", problems, known):
         if not item.get("label"):
             problems.append(f"{where}：缺少中文标签 label")
         if item.get("type") not in INPUT_TYPES:
@@ -239,20 +246,13 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
         lo, hi = item.get("min"), item.get("max")
         if lo is not None and hi is not None and lo > hi:
             problems.append(f"{where}：min 大于 max")
-    for n, item in enumerate(computed, 1):
-        key = item.get("key")
-        where = f"computed 第{n}项（{key or '无 key'}）"
-        if not key:
-            problems.append(f"{where}：缺少 key")
-            continue
-        if key in known:
-            problems.append(f"{where}：key 与已有项重复")
+    inputs_known = set(known)
+    for where, _key, item in _entries(computed, "key", "computed", "key 与已有项", problems, known):
         if not item.get("label"):
             problems.append(f"{where}：缺少中文标签 label")
         for part in [*item.get("plus", []), *item.get("minus", [])]:
-            if part not in known:
+            if part not in inputs_known:
                 problems.append(f"{where}：引用了未知输入项 {part!r}")
-        known.add(key)
 
     levels = data.get("levels", [])
     level_ids: dict[str, Decimal] = {}
@@ -275,17 +275,8 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     if levels and sum(level_ids.values()) != 100:
         problems.append(f"一级指标分值合计 {sum(level_ids.values())}，应为 100")
 
-    seen_ind: set[str] = set()
     group_sums: dict[str, Decimal] = {g: Decimal(0) for g in group_ids}
-    for n, ind in enumerate(data.get("indicators", []), 1):
-        iid = ind.get("id")
-        where = f"indicators 第{n}项（{iid or '无 id'}）"
-        if not iid:
-            problems.append(f"{where}：缺少 id")
-            continue
-        if iid in seen_ind:
-            problems.append(f"{where}：指标 id 重复")
-        seen_ind.add(iid)
+    for where, _iid, ind in _entries(data.get("indicators", []), "id", "indicators", "指标 id ", problems, set()):
         if not ind.get("name"):
             problems.append(f"{where}：缺少名称 name")
         if ind.get("max") is None or to_decimal(ind["max"]) <= 0:
@@ -309,13 +300,7 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     if not data.get("indicators"):
         problems.append("没有任何指标 indicators")
 
-    seen_checks: set[str] = set()
-    for n, chk in enumerate(data.get("checks", []), 1):
-        cid = chk.get("id")
-        where = f"checks 第{n}项（{cid or '无 id'}）"
-        if cid in seen_checks:
-            problems.append(f"{where}：审核规则 id 重复")
-        seen_checks.add(cid)
+    for where, _cid, chk in _entries(data.get("checks", []), "id", "checks", "审核规则 id ", problems, set()):
         if chk.get("severity") not in SEVERITIES:
             problems.append(f"{where}：未知严重程度 {chk.get('severity')!r}")
         if chk.get("code") not in FINDING_CODES:

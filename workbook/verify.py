@@ -18,14 +18,14 @@ from .generate.layout import META, WorkbookPlan, build_plan, cell_ref
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
 from .read import Return
-from .report import Finding, Report, number, sort_findings
+from .report import Finding, FindingCounts, Report, number, sort_findings
 from .template import Template
 
 IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase")  # written by Excel itself
 
 
 @dataclass
-class Verification:
+class Verification(FindingCounts):
     """The verdict on one file."""
 
     ret: Return
@@ -35,16 +35,6 @@ class Verification:
     @property
     def rejected(self) -> bool:
         return self.ret.rejected is not None
-
-    def count(self, severity: str, *, unexplained: bool = False) -> int:
-        return sum(1 for f in self.findings if f.severity == severity and not (unexplained and f.explained))
-
-    @property
-    def has_errors(self) -> bool:
-        return self.count("error") > 0
-
-    def codes(self) -> set[str]:
-        return {f.code for f in self.findings}
 
     @property
     def cached_total(self) -> Any:
