@@ -24,5 +24,28 @@ read_cmd.register(app)
 bureau_cmd.register(app)
 
 
+def main() -> None:
+    """Console entry point: an unexpected internal error gets a Chinese message, not a traceback.
+
+    Set JIXIAO_DEBUG=1 to see the traceback when reporting a bug.
+    """
+    import os
+    import sys
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("已中断。\n")
+        raise SystemExit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for bureau staff
+        if os.environ.get("JIXIAO_DEBUG"):
+            raise
+        sys.stderr.write(f"jixiao 内部错误：{type(exc).__name__}: {exc}\n"
+                         "请把这条信息和所用命令告诉维护人员（设置环境变量 JIXIAO_DEBUG=1 可看到详细信息）。\n")
+        raise SystemExit(3) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

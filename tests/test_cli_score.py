@@ -66,3 +66,20 @@ def test_template_show_and_check(tmp_path):
                       encoding="utf-8")
     res = runner.invoke(app, ["template", "check", str(broken)])
     assert res.exit_code == 1 and "disclosure" in res.output and "重复" in res.output
+
+
+def test_internal_error_gets_a_chinese_message_not_a_traceback(monkeypatch, capsys):
+    import pytest
+
+    import cli.main as entry
+
+    def broken():
+        raise RuntimeError("模拟故障")
+
+    monkeypatch.setattr(entry, "app", broken)
+    monkeypatch.delenv("JIXIAO_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        entry.main()
+    assert exc.value.code == 3
+    err = capsys.readouterr().err
+    assert "内部错误" in err and "模拟故障" in err and "Traceback" not in err
