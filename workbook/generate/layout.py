@@ -261,6 +261,10 @@ class Builder:
     def build(self) -> WorkbookPlan:
         sheets = [self.guide(), self.cover(), self.profile(), self.finance(), self.scoring(), self.goals(),
                   self.evaluators(), self.summary(), self.score_sheet(), self.audit(), self.meta()]
+        for sheet in sheets:  # titles (16 pt) need taller rows than the default
+            for row in [m.r1 for m in sheet.merges if m.style == "title"] + \
+                       [c.row for c in sheet.cells if c.style == "title"]:
+                sheet.heights[row] = max(sheet.heights.get(row, 0), 30)
         return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity)
 
     def guide(self) -> SheetPlan:
@@ -311,7 +315,7 @@ class Builder:
             if spec.help:
                 s.label(row, 2, spec.help, "help")
             if spec.long:
-                s.heights[row] = 120
+                s.heights[row] = 170  # about ten lines; clerks may enlarge rows (format_rows is allowed)
             else:
                 s.fit(row, [(spec.label, widths[0]), (spec.help, widths[2])])
             row += 1
