@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-LINE_POINTS = 15.0  # one line of 11 pt CJK text, with leading
+LINE_POINTS = 16.0  # one line of 11 pt CJK text, with leading (LibreOffice renders ~15.5 pt)
 
 
 def display_width(text: str) -> int:
