@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -78,6 +77,3 @@ def findings_text(findings: list[Finding], indent: str = "  ") -> str:
             lines.append(f"{indent}  [{f.code}] {f.message}{tail}")
     return "\n".join(lines)
 
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

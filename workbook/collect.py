@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .batchread import check_many, expand_paths
-from .read import Return
 from .store import DUPLICATE, NEW, REJECTED, UPDATED, Store
-from .verify import Verification, verify
+from .verify import Verification
 
 
 @dataclass
@@ -56,6 +55,3 @@ def collect(paths: Iterable[str | Path], store: Store, workers: int | None = Non
             on_file(v, stored.outcome)
     return summary
 
-
-def unreadable(path: str, reason: str) -> Verification:
-    return verify(Return(path, "", 0, rejected=reason))

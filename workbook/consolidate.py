@@ -7,7 +7,6 @@ neither Excel nor a CSV reader evaluates it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,6 @@ class Tables:
     grade_counts: dict[str, int] = field(default_factory=dict)
     score_bins: list[tuple[str, int]] = field(default_factory=list)
     year: int = 0
-    roster_given: bool = False
 
 
 def _compact(row: dict[str, Any], finding_rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,7 +78,7 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
     records = [_compact(r, finding_rows) for r in rows]
     df = records_to_dataframe(records, t)
     titles = indicator_columns(t)
-    out = Tables(year=year, roster_given=roster is not None)
+    out = Tables(year=year)
 
     # 汇总 -------------------------------------------------------------
     cols: dict[str, Any] = {}
@@ -325,7 +323,3 @@ def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | N
         write_csvs(tables, csv_dir)
     return tables
 
-
-def dumps(tables: Tables) -> str:
-    return json.dumps({k: v.to_dict(orient="records") for k, v in tables.frames.items()}, ensure_ascii=False,
-                      default=str)

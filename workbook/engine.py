@@ -16,7 +16,7 @@ from .checks import (
     ZeroCheck,
     build_checks,
 )
-from .numbers import ZERO, fmt, fmt_points, q2
+from .numbers import ZERO, fmt_points, q2
 from .report import Finding, IndicatorResult, Report
 from .template import Template, default_template
 from .values import Values, is_blank
@@ -110,6 +110,3 @@ def score(inputs: Mapping[str, Any], template: Template | None = None,
     return Report(t.id, t.version, results, subtotals, total, grade, findings,
                   computed=dict(v.computed), audit=audit)
 
-
-def describe_value(v: Any) -> str:
-    return fmt(v) if isinstance(v, (int, float)) else str(v)

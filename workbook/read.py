@@ -49,7 +49,6 @@ class Return:
     cached: dict[str, Any] = field(default_factory=dict)  # named formula cell -> cached value
     uncached: set[str] = field(default_factory=set)  # named formula cells without a cached value
     formulas: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, A1) -> formula text
-    formula_cached: dict[tuple[str, str], bool] = field(default_factory=dict)
     unlocked: set[tuple[str, str]] = field(default_factory=set)  # cells whose style is unlocked
     notes: dict[str, str] = field(default_factory=dict)
     explanations: dict[str, str] = field(default_factory=dict)  # 审核 row id -> 审核说明
@@ -60,10 +59,6 @@ class Return:
     protected: dict[str, bool] = field(default_factory=dict)
     template: Template | None = None
     rejected: str | None = None  # reason, when the file is not a readable .xlsx
-
-    @property
-    def known(self) -> bool:
-        return self.template is not None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the template by its (id, version): worker results stay small."""
@@ -79,7 +74,6 @@ class Return:
     def drop_layout(self) -> None:
         """Forget what only verification needs (every formula, unlocked cells) once it is done."""
         self.formulas = {}
-        self.formula_cached = {}
         self.unlocked = set()
 
 
@@ -399,6 +393,5 @@ def _read(ret: Return, safe: SafeZip) -> None:
         for ref, cell in sheet_cells(sheet_name).items():
             if cell.formula:
                 ret.formulas[(sheet_name, ref)] = cell.formula
-                ret.formula_cached[(sheet_name, ref)] = cell.has_value
             if unlocked_styles and cell.style in unlocked_styles:
                 ret.unlocked.add((sheet_name, ref))

@@ -57,7 +57,6 @@ class IndicatorResult:
     status: str = "ok"  # ok | missing | invalid
     not_applicable: bool = False
     note: str | None = None
-    cached_score: Any = None
 
     @property
     def display(self) -> Decimal | str:

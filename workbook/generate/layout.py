@@ -577,8 +577,6 @@ class Builder:
             s.add(Cell(row, 6, "input", None, "input_note", name=f"note_{ind.id}", key=f"note_{ind.id}",
                        validation=text_validation("扣分原因和其他说明", "有扣分的指标必须写明扣分原因；其他需要说明的情况也写在这里。")))
             self.names[f"note_{ind.id}"] = (SCORE, row, 6)
-            if not ind.criteria_group or ind.criteria:
-                pass
             s.fit(row, [(ind.criteria if not ind.criteria_group else "", w[3]), (ind.name, w[2])], 30)
             row += 1
         end = row - 1
@@ -631,11 +629,9 @@ class Builder:
                 s.add(Cell(row, 4, "label", float(g.points), "points"))
                 self.named_formula(s, row, 5, f"subtotal_{g.id}", "score")
                 row += 1
-        last = end + 3 + 1 + sum(1 + len(lv.groups) for lv in t.levels)
         s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"未填"', "format": "cf_bad"}))
         s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"无效"', "format": "cf_bad"}))
         s.conditional.append((f"F4:F{end + 1}", {"type": "formula", "criteria": "=AND(ISNUMBER(F4),F4<E4)", "format": "cf_warn"}))
-        self.score_last_row = last
         return s
 
     def audit(self) -> SheetPlan:

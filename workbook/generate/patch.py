@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .layout import META, Ctx, WorkbookPlan, cell_ref, number_text
+from .layout import Ctx, WorkbookPlan, cell_ref, number_text
 from .render import protect_structure
 from .zipwriter import Member, write_zip
 
@@ -163,6 +163,3 @@ class BaseWorkbook:
         out.append(slots.segments[-1])
         return "".join(out)
 
-
-def meta_sheet_name() -> str:
-    return META
