@@ -73,31 +73,70 @@ def expand_paths(paths: Iterable[str | Path]) -> tuple[list[Path], list[Path]]:
     return files, missing
 
 
+def _crashed(path: str, exc: BaseException) -> Verification:
+    return verify(Return(path, "", 0, rejected=f"解析进程异常终止（{type(exc).__name__}），疑似恶意文件"))
+
+
+def _internal(path: str, exc: BaseException) -> Verification:
+    return verify(Return(path, "", 0, rejected=f"读取时发生内部错误（{type(exc).__name__}: {exc}）"))
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_limit_worker, initargs=(MEMORY_LIMIT,))
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """End a broken or hung pool's processes rather than wait for them."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _isolated(path: str) -> Verification:
+    """Check one file in a pool of its own: when that pool breaks, this file broke it."""
+    pool = _new_pool(1)
+    try:
+        return pool.submit(check_file, path).result(timeout=TIME_LIMIT * 2)
+    except (BrokenProcessPool, FutureTimeout) as exc:
+        _kill(pool)
+        return _crashed(path, exc)
+    except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
+        return _internal(path, exc)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def check_many(files: list[Path], workers: int | None = None,
                on_result: Callable[[Verification], None] | None = None) -> Iterator[Verification]:
     """Verify files in worker processes; yields one Verification per file, in input order.
 
     At most a few files per worker are in flight, and a result is released once yielded,
-    so memory does not grow with the number of files.  A crashed or hung worker costs
-    only its own file (recorded as rejected); the pool is restarted and the batch goes on.
+    so memory does not grow with the number of files.  When a worker dies, the pool fails
+    every file in flight, so those files are checked again one by one in pools of their
+    own: only the file that really kills a worker is rejected.  A file that hangs past the
+    time limit is rejected.  The batch always goes on.
     """
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
+
+    def emit(v: Verification) -> Verification:
+        if on_result:
+            on_result(v)
+        return v
+
     if workers == 1 or len(files) <= 2:
         for f in files:
             try:
                 v = check_file(str(f))
             except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
-                v = verify(Return(str(f), "", 0, rejected=f"读取时发生内部错误（{type(exc).__name__}: {exc}）"))
-            if on_result:
-                on_result(v)
-            yield v
+                v = _internal(str(f), exc)
+            yield emit(v)
         return
     queue = deque(str(f) for f in files)
     window = workers * 4
     while queue:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_limit_worker, initargs=(MEMORY_LIMIT,))
+        pool = _new_pool(workers)
         inflight: deque[tuple[str, Any]] = deque()
-        broken = False
+        retry: list[str] = []
         try:
             while queue or inflight:
                 while queue and len(inflight) < window:
@@ -106,21 +145,20 @@ def check_many(files: list[Path], workers: int | None = None,
                 path, fut = inflight.popleft()
                 try:
                     v = fut.result(timeout=TIME_LIMIT * 2)
-                except (BrokenProcessPool, FutureTimeout) as exc:
-                    v = verify(Return(path, "", 0, rejected=f"解析进程异常终止（{type(exc).__name__}），疑似恶意文件"))
-                    broken = True
-                except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
-                    v = verify(Return(path, "", 0, rejected=f"读取时发生内部错误（{type(exc).__name__}: {exc}）"))
-                if on_result:
-                    on_result(v)
-                yield v
-                if broken:
-                    queue.extendleft(reversed([p for p, _ in inflight]))  # retry the rest in a fresh pool
+                except FutureTimeout as exc:  # this file hung: reject it, re-check the others in flight
+                    yield emit(_crashed(path, exc))
+                    retry = [p for p, _ in inflight]
                     break
+                except BrokenProcessPool:  # some worker died: every file in flight is a suspect
+                    retry = [path] + [p for p, _ in inflight]
+                    break
+                except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the batch
+                    v = _internal(path, exc)
+                yield emit(v)
         finally:
-            if broken:  # a hung or dead worker: end the pool's processes rather than wait for them
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
-            pool.shutdown(wait=not broken, cancel_futures=True)
-
-
+            if retry:
+                _kill(pool)
+            else:
+                pool.shutdown(wait=True)
+        for path in retry:
+            yield emit(_isolated(path))
