@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from workbook.fill import fill_return, set_cell_xml
+from workbook.fill import cell_style, fill_return, set_cell_xml
 from workbook.read import read_return
 from workbook.verify import verify
 
@@ -80,7 +80,7 @@ def test_score_formula_replaced_by_constant(seed_bytes, tmp_path):
     r = read_return(tmp_path / "a.xlsx", seed_bytes)
     sheet, ref = r.names["score_staff_control"].split("!")
     ref = ref.replace("$", "")
-    style = re.search(rf'<c r="{ref}"( s="\d+")', _sheet_xml(seed_bytes, r, "附件3-2 评分表")).group(1)
+    style = cell_style(seed_bytes, "附件3-2 评分表", ref)
     data = fill_return(seed_bytes, {"staff_quota": 39})
     data = set_cell_xml(data, "附件3-2 评分表", ref, f'<c r="{ref}"{style}><v>5</v></c>')
     v = check(data, tmp_path)
@@ -91,10 +91,9 @@ def test_score_formula_replaced_by_constant(seed_bytes, tmp_path):
 
 def test_formula_cell_unlocked_and_edited(seed_bytes, tmp_path):
     r = read_return(tmp_path / "a.xlsx", seed_bytes)
-    xml = _sheet_xml(seed_bytes, r, "附件3-2 评分表")
     ref = r.names["score_benefit"].split("!")[1].replace("$", "")
     note_ref = r.names["note_benefit"].split("!")[1].replace("$", "")
-    unlocked_style = re.search(rf'<c r="{note_ref}"( s="\d+")', xml).group(1)
+    unlocked_style = cell_style(seed_bytes, "附件3-2 评分表", note_ref)
     data = set_cell_xml(seed_bytes, "附件3-2 评分表", ref,
                         f'<c r="{ref}"{unlocked_style}><f>MIN(15,benefit_score)+1</f><v>15</v></c>')
     v = check(data, tmp_path)
@@ -172,16 +171,6 @@ def test_cli_read_json_contract(seed_bytes, tmp_path):
     assert all("explained" in f for f in out["findings"])
     res = runner.invoke(app, ["read", str(tmp_path / "missing.xlsx")])
     assert res.exit_code == 2 and "找不到" in res.output
-
-
-def _sheet_xml(data: bytes, r, sheet: str) -> str:
-    import io
-    import zipfile
-
-    from workbook.xlsx import read_book
-
-    z = zipfile.ZipFile(io.BytesIO(data))
-    return z.read(read_book(z).sheet(sheet).part).decode("utf-8")
 
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "real-xlsx"

@@ -18,7 +18,7 @@ from typing import Any
 
 from .collect import CollectSummary, collect
 from .consolidate import Tables, consolidate
-from .fill import set_cell_xml
+from .fill import cell_style, set_cell_xml
 from .generate import Unit, WorkbookFactory
 from .generate.batch import generate_batch
 from .generate.roster import read_roster, safe_filename
@@ -119,7 +119,7 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
             ret = read_return(p, data)
             sheet, ref = ret.names["total_score"].split("!")
             ref = ref.replace("$", "")
-            data = set_cell_xml(data, sheet.strip("'"), ref, f'<c r="{ref}" s="{_style_of(data, ret, sheet, ref)}"><v>100</v></c>')
+            data = set_cell_xml(data, sheet, ref, f'<c r="{ref}"{cell_style(data, sheet, ref)}><v>100</v></c>')
             p.write_bytes(data)
             scenarios[p.name] = "篡改：总分公式被改成常数 100（公式被改 + 得分不符）"
             continue
@@ -164,15 +164,3 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
     step(f"已生成全区汇总工作簿：{district}（CSV：{csv_dir}）")
     return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios)
 
-
-def _style_of(data: bytes, ret, sheet: str, ref: str) -> str:
-    import io
-    import re
-    import zipfile
-
-    from .xlsx import read_book
-
-    z = zipfile.ZipFile(io.BytesIO(data))
-    xml = z.read(read_book(z).sheet(sheet.strip("'")).part).decode("utf-8")
-    m = re.search(rf'<c r="{ref}" s="(\d+)"', xml)
-    return m.group(1) if m else "0"

@@ -7,15 +7,15 @@ verifier has to recompute them.  Used by the demo and the tests; never on a real
 from __future__ import annotations
 
 import io
-import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .generate.layout import TABLES
 from .generate.patch import input_xml
 from .template import Template, default_template
-from .xlsx import range_cells, read_book, split_ref
+from .xlsx import find_cell, range_cells, read_book, split_ref, style_attr
 
 
 def fill_return(src: str | Path | bytes, values: dict[str, Any], template: Template | None = None) -> bytes:
@@ -42,43 +42,54 @@ def fill_return(src: str | Path | bytes, values: dict[str, Any], template: Templ
         else:
             spec = t.inputs.get(key)
             edits.setdefault(sheet.part, []).append((loc[1], value, spec is not None and spec.type == "date"))
+    return _rewrite(zin, {part: (lambda xml, e=e: _edit_sheet(xml, e)) for part, e in edits.items()})
+
+
+def _rewrite(zin: zipfile.ZipFile, edits: dict[str, Callable[[str], str]]) -> bytes:
+    """A copy of the zip with the named XML parts passed through their edit function."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             payload = zin.read(info.filename)
             if info.filename in edits:
-                payload = _edit_sheet(payload.decode("utf-8"), edits[info.filename]).encode("utf-8")
+                payload = edits[info.filename](payload.decode("utf-8")).encode("utf-8")
             zout.writestr(info.filename, payload)
     return out.getvalue()
 
 
 def _edit_sheet(xml: str, edits: list[tuple[str, Any, bool]]) -> str:
     for ref, value, is_date in edits:
-        pattern = re.compile(rf'<c r="{ref}"((?: [a-zA-Z:]+="[^"]*")*)\s*(?:/>|>.*?</c>)', re.S)
-        m = pattern.search(xml)
+        m = find_cell(xml, ref)
         if not m:
             raise KeyError(f"单元格 {ref} 不在工作表中")
-        style = re.search(r' s="\d+"', m.group(1))
-        new = input_xml(ref, style.group(0) if style else "", value, is_date)
-        xml = xml[: m.start()] + new + xml[m.end():]
+        xml = xml[: m.start()] + input_xml(ref, style_attr(m), value, is_date) + xml[m.end():]
     return xml
 
 
-def set_cell_xml(data: bytes, sheet_name: str, ref: str, new_cell_xml: str) -> bytes:
-    """Replace one cell's XML (test helper for tampering: a formula replaced by a constant …)."""
+def _part(zin: zipfile.ZipFile, sheet_name: str) -> str:
+    sheet = read_book(zin).sheet(sheet_name.strip("'"))
+    if sheet is None:
+        raise KeyError(f"没有工作表 {sheet_name}")
+    return sheet.part
+
+
+def cell_style(data: bytes, sheet_name: str, ref: str) -> str:
+    """The ' s="N"' style attribute of a cell (to keep or borrow a cell's look when replacing it)."""
     zin = zipfile.ZipFile(io.BytesIO(data))
-    book = read_book(zin)
-    part = book.sheet(sheet_name).part
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            payload = zin.read(info.filename)
-            if info.filename == part:
-                xml = payload.decode("utf-8")
-                m = re.search(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
-                if not m:
-                    raise KeyError(ref)
-                xml = xml[: m.start()] + new_cell_xml + xml[m.end():]
-                payload = xml.encode("utf-8")
-            zout.writestr(info.filename, payload)
-    return out.getvalue()
+    m = find_cell(zin.read(_part(zin, sheet_name)).decode("utf-8"), ref)
+    if not m:
+        raise KeyError(ref)
+    return style_attr(m)
+
+
+def set_cell_xml(data: bytes, sheet_name: str, ref: str, new_cell_xml: str) -> bytes:
+    """Replace one cell's XML (tampering in tests and the demo: a formula replaced by a constant …)."""
+    zin = zipfile.ZipFile(io.BytesIO(data))
+
+    def replace(xml: str) -> str:
+        m = find_cell(xml, ref)
+        if not m:
+            raise KeyError(ref)
+        return xml[: m.start()] + new_cell_xml + xml[m.end():]
+
+    return _rewrite(zin, {_part(zin, sheet_name): replace})

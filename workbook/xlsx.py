@@ -119,6 +119,17 @@ def split_ref(text: str) -> tuple[str, str, str | None] | None:
     return sheet, first, last
 
 
+def find_cell(xml: str, ref: str) -> re.Match | None:
+    """The whole <c r="ref" …> element in sheet XML (self-closing or not); group 1 holds its attributes."""
+    return re.search(rf'<c r="{ref}"((?: [a-zA-Z:]+="[^"]*")*)\s*(?:/>|>.*?</c>)', xml, re.S)
+
+
+def style_attr(cell: re.Match) -> str:
+    """The ' s="N"' attribute of a cell found by find_cell, or ''."""
+    m = re.search(r' s="\d+"', cell.group(1))
+    return m.group(0) if m else ""
+
+
 def col_index(letters: str) -> int:
     n = 0
     for ch in letters:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..xlsx import find_cell, style_attr
 from .layout import Ctx, WorkbookPlan, cell_ref, number_text
 from .render import protect_structure
 from .zipwriter import Member, write_zip
@@ -78,11 +79,10 @@ class SheetSlots:
         found = []
         for cell in cells:
             ref = cell_ref(cell.row, cell.col)
-            m = re.search(rf'<c r="{ref}"((?: [a-z]+="[^"]*")*)\s*(?:/>|>.*?</c>)', text, re.S)
+            m = find_cell(text, ref)
             if not m:
                 raise ValueError(f"cell {ref} not found in sheet XML")
-            style = re.search(r' s="\d+"', m.group(1))
-            found.append((m.start(), m.end(), cell, ref, style.group(0) if style else ""))
+            found.append((m.start(), m.end(), cell, ref, style_attr(m)))
         found.sort(key=lambda x: x[0])
         self.segments: list[str] = []
         self.slots: list[tuple[Any, str, str]] = []
