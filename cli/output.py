@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import typer
 
-from workbook.report import SEVERITY_ZH, Finding, Report, number, sort_findings
+from workbook.report import SEVERITY_ZH, Finding, Report, indicator_dict, number, sort_findings
 
 
 def print_json(obj: Any) -> None:
@@ -44,24 +44,15 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
-    return f.to_dict()
-
-
 def report_dict(report: Report) -> dict[str, Any]:
     """The score JSON contract: indicators[], total, grade, findings[]."""
     return {
         "template": {"id": report.template_id, "version": report.template_version},
-        "indicators": [
-            {"id": r.id, "name": r.name, "level1": r.level1, "level2": r.level2, "max": number(r.max),
-             "score": number(r.score), "basis": r.basis, "note": r.note, "status": r.status,
-             "not_applicable": r.not_applicable}
-            for r in report.indicators
-        ],
+        "indicators": [indicator_dict(r) for r in report.indicators],
         "subtotals": {k: number(v) for k, v in report.subtotals.items()},
         "total": number(report.total),
         "grade": report.grade,
-        "findings": [finding_dict(f) for f in sort_findings(report.findings)],
+        "findings": [f.to_dict() for f in sort_findings(report.findings)],
     }
 
 

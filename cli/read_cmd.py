@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -67,7 +68,7 @@ def verify_cmd(
         fail("没有找到任何文件", 2)
     results: list[Verification] = []
     show_progress = not as_json and len(files) > 20 and sys.stderr.isatty()
-    with typer.progressbar(length=len(files), label="核验", file=sys.stderr) if show_progress else _null() as bar:
+    with typer.progressbar(length=len(files), label="核验", file=sys.stderr) if show_progress else nullcontext() as bar:
         for v in check_many(files, workers or None):
             results.append(v)
             if bar is not None:
@@ -85,14 +86,6 @@ def verify_cmd(
                    f"无错误 {len(results) - rejected - errors}。")
     code = exit_code(results)
     raise typer.Exit(2 if missing else code)
-
-
-class _null:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,13 @@ def score(inputs: Mapping[str, Any], template: Template | None = None,
     row id to the unit's 审核说明, which marks that row's warnings as explained.
     """
     t = template or default_template()
-    v = Values(t, inputs)
+    return score_values(Values(t, inputs), explanations)
+
+
+def score_values(v: Values, explanations: Mapping[str, str] | None = None) -> Report:
+    """score() for inputs already normalised into Values (notes are read from v.raw)."""
+    t = v.t
+    inputs = v.raw
     findings: list[Finding] = []
     audit: dict[str, str] = {}
     required = t.required_inputs()

@@ -80,6 +80,13 @@ class Report(FindingCounts):
         return next(i for i in self.indicators if i.id == indicator_id)
 
 
+def indicator_dict(r: IndicatorResult) -> dict[str, Any]:
+    """One indicator in the JSON contracts (score and read/verify)."""
+    return {"id": r.id, "name": r.name, "level1": r.level1, "level2": r.level2, "max": number(r.max),
+            "score": number(r.score), "basis": r.basis, "note": r.note, "status": r.status,
+            "not_applicable": r.not_applicable}
+
+
 def number(value: Any) -> Any:
     """JSON-friendly number: Decimal -> int or float, other values unchanged."""
     if isinstance(value, Decimal):

@@ -14,12 +14,13 @@ from typing import Any
 
 from .engine import score
 from .formulas import named_formulas
-from .generate.layout import META, WorkbookPlan, build_plan, cell_ref
+from .generate.layout import META, WorkbookPlan, build_plan
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
 from .read import Return
-from .report import Finding, FindingCounts, Report, number, sort_findings
+from .report import Finding, FindingCounts, Report, indicator_dict, number, sort_findings
 from .template import Template
+from .xlsx import cell_ref, split_ref
 
 IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase")  # written by Excel itself
 
@@ -48,25 +49,18 @@ class Verification(FindingCounts):
             "template": {"id": r.template_id, "version": r.template_version} if r.template_id else None,
             "return_id": r.return_id, "unit": r.unit, "inputs": r.inputs,
             "notes": r.notes, "explanations": r.explanations, "tables": r.tables,
-            "indicators": [], "subtotals": {}, "total": None, "cached_total": number_or_text(self.cached_total),
+            "indicators": [], "subtotals": {}, "total": None, "cached_total": number(self.cached_total),
             "grade": None, "cached_grade": r.cached.get("grade"),
             "errors": self.count("error"), "warnings": self.count("warning"),
             "findings": [f.to_dict() for f in sort_findings(self.findings)],
         }
         if rep is not None:
-            out["indicators"] = [
-                {"id": i.id, "name": i.name, "level1": i.level1, "level2": i.level2, "max": number(i.max),
-                 "score": number(i.score), "cached_score": number_or_text(r.cached.get(f"score_{i.id}")),
-                 "basis": i.basis, "note": i.note, "status": i.status, "not_applicable": i.not_applicable}
-                for i in rep.indicators]
+            out["indicators"] = [{**indicator_dict(i), "cached_score": number(r.cached.get(f"score_{i.id}"))}
+                                 for i in rep.indicators]
             out["subtotals"] = {k: number(v) for k, v in rep.subtotals.items()}
             out["computed"] = {k: number(v) for k, v in rep.computed.items()}
             out["total"], out["grade"] = number(rep.total), rep.grade
         return out
-
-
-def number_or_text(v: Any) -> Any:
-    return number(v) if isinstance(v, Decimal) else v
 
 
 @lru_cache(maxsize=8)
@@ -88,8 +82,6 @@ def _expected(t: Template) -> tuple[dict[tuple[str, str], str], set[tuple[str, s
 
 
 def _target_same(a: str, b: str) -> bool:
-    from .xlsx import split_ref
-
     return split_ref(a) == split_ref(b)
 
 

@@ -137,6 +137,16 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
+def cell_ref(row: int, col: int) -> str:
+    """Zero-based (row, col) to A1."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
 def parse_cell(ref: str) -> tuple[int, int]:
     """"B5" -> (row 4, col 1), zero-based."""
     m = re.match(r"([A-Z]+)(\d+)$", ref)
@@ -146,8 +156,6 @@ def parse_cell(ref: str) -> tuple[int, int]:
 
 
 def range_cells(first: str, last: str) -> list[list[str]]:
-    from .generate.layout import cell_ref
-
     r1, c1 = parse_cell(first)
     r2, c2 = parse_cell(last)
     return [[cell_ref(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]

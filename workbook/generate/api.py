@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..engine import score
+from ..engine import score_values
 from ..template import Template, default_template
 from ..values import Values
 from .layout import TABLES, Ctx, build_plan
@@ -60,8 +60,8 @@ class WorkbookFactory:
         raw = self.inputs_for(unit, values)
         tables = {name: raw.pop(name) for name in list(raw) if name in TABLES}
         explanations = {k.removeprefix("explain_"): v for k, v in raw.items() if k.startswith("explain_")}
-        report = score(raw, t, explanations)
-        ctx = Ctx(raw=raw, values=Values(t, raw), report=report)
+        values = Values(t, raw)
+        ctx = Ctx(raw=raw, values=values, report=score_values(values, explanations))
         when = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
         meta = {
             "template_id": t.id, "template_version": t.version, "template_hash": t.content_hash,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ..checks import NOT_LIVE, Check, build_checks
@@ -704,18 +703,3 @@ def build_plan(t: Template, locked_identity: bool = True) -> WorkbookPlan:
     """The complete workbook plan of a template."""
     return Builder(t, locked_identity).build()
 
-
-def cell_ref(row: int, col: int) -> str:
-    """Zero-based (row, col) to A1."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
-
-
-def number_text(value: Decimal | float | int) -> str:
-    d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    d = d.normalize()
-    return format(d, "f")

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..xlsx import find_cell, style_attr
-from .layout import Ctx, WorkbookPlan, cell_ref, number_text
+from ..numbers import excel_number
+from ..xlsx import cell_ref, find_cell, style_attr
+from .layout import Ctx, WorkbookPlan
 from .render import protect_structure
 from .zipwriter import Member, write_zip
 
@@ -47,7 +48,7 @@ def input_xml(ref: str, style: str, value: Any, is_date: bool = False) -> str:
         if isinstance(value, dt.date):
             return f'<c r="{ref}"{style}><v>{excel_serial(value)}</v></c>'
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return f'<c r="{ref}"{style}><v>{number_text(value)}</v></c>'
+        return f'<c r="{ref}"{style}><v>{excel_number(value)}</v></c>'
     return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{xml_text(str(value))}</t></is></c>'
 
 
@@ -55,7 +56,7 @@ def formula_xml(ref: str, style: str, formula: str, cached: Any) -> str:
     """A formula cell with its cached result (a number, or text as t="str")."""
     f = xml_text(formula[1:] if formula.startswith("=") else formula)
     if isinstance(cached, (int, float, Decimal)) and not isinstance(cached, bool):
-        return f'<c r="{ref}"{style}><f>{f}</f><v>{number_text(cached)}</v></c>'
+        return f'<c r="{ref}"{style}><f>{f}</f><v>{excel_number(cached)}</v></c>'
     text = "" if cached is None else str(cached)
     return f'<c r="{ref}"{style} t="str"><f>{f}</f><v>{xml_text(text)}</v></c>'
 
