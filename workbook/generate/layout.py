@@ -99,6 +99,15 @@ class SheetPlan:
     def label(self, row: int, col: int, text: str, style: str = "label") -> None:
         self.add(Cell(row, col, "label", text, style))
 
+    def title(self, text: str, last_col: int, row: int = 0) -> None:
+        """A sheet title merged across the table's width."""
+        self.merges.append(Merge(row, 0, row, last_col, text, "title"))
+
+    def header(self, row: int, labels: list[str]) -> None:
+        """A header row, one label per column from A."""
+        for col, text in enumerate(labels):
+            self.label(row, col, text, "header")
+
     def fit(self, row: int, pairs: list[tuple[str, float]], minimum: float = 20.0) -> None:
         self.heights[row] = max(self.heights.get(row, 0), row_height(pairs, minimum))
 
@@ -332,10 +341,8 @@ class Builder:
 
     def profile(self) -> SheetPlan:
         s = SheetPlan(PROFILE, widths={0: 26, 1: 70, 2: 36}, freeze=(2, 0))
-        s.merges.append(Merge(0, 0, 0, 2, "一、部门（单位）基本概况", "title"))
-        s.label(1, 0, "项目", "header")
-        s.label(1, 1, "填写内容", "header")
-        s.label(1, 2, "说明", "header")
+        s.title("一、部门（单位）基本概况", 2)
+        s.header(1, ["项目", "填写内容", "说明"])
         keys = [k for k, spec in self.t.inputs.items() if spec.section == "profile"]
         self._form_rows(s, 2, keys, (26, 70, 36))
         return s
@@ -343,11 +350,10 @@ class Builder:
     def finance(self) -> SheetPlan:
         t = self.t
         s = SheetPlan(FINANCE, widths={0: 30, **{c: 14 for c in range(1, 9)}}, landscape=True)
-        row = 0
-        s.merges.append(Merge(row, 0, row, 8, "二、部门（单位）收支情况", "title"))
-        row += 1
+        s.title("二、部门（单位）收支情况", 8)
+        row = 1
 
-        def table(title: str, total_key: str, groups: list[tuple[str | None, list[str]]], tail: list[str]) -> None:
+        def table(title: str, total_key: str, groups: list[tuple[str | None, list[str]]]) -> None:
             nonlocal row
             s.merges.append(Merge(row, 0, row, 8, title, "subtitle"))
             row += 1
@@ -357,8 +363,7 @@ class Builder:
             col = 2
             for heading, keys in groups:
                 if heading:
-                    s.merges.append(Merge(head, col, head, col + len(keys) - 1, heading, "header")
-                                    if len(keys) > 1 else Merge(head, col, head, col, heading, "header"))
+                    s.merges.append(Merge(head, col, head, col + len(keys) - 1, heading, "header"))
                     for k in keys:
                         s.label(sub, col, t.label(k), "header")
                         col += 1
@@ -366,9 +371,6 @@ class Builder:
                     for k in keys:
                         s.merges.append(Merge(head, col, sub, col, t.label(k), "header"))
                         col += 1
-            for k in tail:
-                s.merges.append(Merge(head, col, sub, col, t.label(k), "header"))
-                col += 1
             s.heights[sub] = 34
             s.heights[head] = 22
             self.echo(s, data, 0, "unit_name", "formula_text")
@@ -381,17 +383,13 @@ class Builder:
                     else:
                         self.input_cell(s, data, col, k)
                     col += 1
-            for k in tail:
-                self.input_cell(s, data, col, k)
-                col += 1
             s.heights[data] = 22
             row = data + 2
 
         table("年度收入情况（万元）", "income_total",
-              [("其中：", ["income_carryover", "income_fiscal", "income_fund", "income_nontax", "income_other"])], [])
+              [("其中：", ["income_carryover", "income_fiscal", "income_fund", "income_nontax", "income_other"])])
         table("部门（单位）年度支出和结余情况（万元）", "exp_total",
-              [("其中：", ["exp_basic", "exp_personnel", "exp_public", "exp_project"])],
-              [])
+              [("其中：", ["exp_basic", "exp_personnel", "exp_public", "exp_project"])])
         # 结余 beside 支出: a small table of its own keeps inputs unmerged and headers clear
         s.merges.append(Merge(row, 0, row, 8, "结余（万元）", "subtitle"))
         row += 1
@@ -405,7 +403,7 @@ class Builder:
                               "help"))
         row += 3
         table("“三公”经费（本年决算数，万元）", "sangong_total",
-              [("其中：", ["sangong_reception", "sangong_vehicle_ops", "sangong_vehicle_buy", "sangong_abroad"])], [])
+              [("其中：", ["sangong_reception", "sangong_vehicle_ops", "sangong_vehicle_buy", "sangong_abroad"])])
         s.merges.append(Merge(row, 0, row, 8, "“三公”经费预算数和上年数（万元，用于评分）", "subtitle"))
         row += 1
         s.label(row, 0, "机构名称", "header")
@@ -420,16 +418,15 @@ class Builder:
         s.heights[row + 1] = 34
         row += 3
         table("固定资产（万元）", "assets_total",
-              [("其中：", ["assets_in_use", "assets_leased"]), (None, ["assets_other"])], [])
+              [("其中：", ["assets_in_use", "assets_leased"]), (None, ["assets_other"])])
         return s
 
     def scoring(self) -> SheetPlan:
         t = self.t
         w = {0: 22, 1: 44, 2: 8, 3: 16, 4: 56}
         s = SheetPlan(SCORING, widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
-        s.merges.append(Merge(0, 0, 0, 4, "评分数据（附件3-2 各项指标的原始数据）", "title"))
-        for col, h in enumerate(["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"]):
-            s.label(1, col, h, "header")
+        s.title("评分数据（附件3-2 各项指标的原始数据）", 4)
+        s.header(1, ["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"])
         row = 2
         for ind in t.indicators:
             own = [k for k, spec in t.inputs.items() if spec.section == "scoring" and spec.indicator == ind.id]
@@ -474,7 +471,7 @@ class Builder:
     def goals(self) -> SheetPlan:
         w = {0: 26, 1: 16, 2: 40, 3: 30, 4: 30}
         s = SheetPlan(GOALS, widths=w, landscape=True)
-        s.merges.append(Merge(0, 0, 0, 4, "三、部门（单位）整体支出绩效自评情况", "title"))
+        s.title("三、部门（单位）整体支出绩效自评情况", 4)
         s.merges.append(Merge(1, 0, 1, 4, "整体支出绩效定性目标及实施计划完成情况", "subtitle"))
         s.merges.append(Merge(2, 0, 2, 2, "预期目标", "header"))
         s.merges.append(Merge(2, 3, 2, 4, "实际完成", "header"))
@@ -491,8 +488,7 @@ class Builder:
         row += 1
         s.merges.append(Merge(row, 0, row, 4, "整体支出绩效定量目标及实施计划完成情况", "subtitle"))
         row += 1
-        for col, h in enumerate(["评价内容", "指标", "指标说明", "绩效目标", "完成情况"]):
-            s.label(row, col, h, "header")
+        s.header(row, ["评价内容", "指标", "指标说明", "绩效目标", "完成情况"])
         row += 1
         first = row
         group_start = row
@@ -522,9 +518,8 @@ class Builder:
 
     def evaluators(self) -> SheetPlan:
         s = SheetPlan(EVALUATORS, widths={0: 16, 1: 24, 2: 32, 3: 20})
-        s.merges.append(Merge(0, 0, 0, 3, "四、评价人员", "title"))
-        for col, h in enumerate(["姓  名", "职务/职称", "单  位", "签  字"]):
-            s.label(1, col, h, "header")
+        s.title("四、评价人员", 3)
+        s.header(1, ["姓  名", "职务/职称", "单  位", "签  字"])
         for i in range(EVALUATOR_ROWS):
             r = 2 + i
             for col, column in enumerate(TABLES["evaluators"]):
@@ -561,10 +556,9 @@ class Builder:
         w = {0: 9, 1: 10, 2: 18, 3: 62, 4: 6, 5: 10, 6: 28}
         s = SheetPlan(SCORE, widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2))
         s.label(0, 0, "附件3-2", "plain")
-        s.merges.append(Merge(1, 0, 1, 6, t.title, "title"))
+        s.title(t.title, 6, row=1)
         s.heights[1] = 28
-        for col, h in enumerate(["一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "扣分原因和其他说明"]):
-            s.label(2, col, h, "header")
+        s.header(2, ["一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "扣分原因和其他说明"])
         s.heights[2] = 30
         row = 3
         rows_of: dict[str, int] = {}
@@ -637,7 +631,7 @@ class Builder:
         t = self.t
         w = {0: 6, 1: 40, 2: 8, 3: 64, 4: 36}
         s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
-        s.merges.append(Merge(0, 0, 0, 4, "审核（自动核对，请逐条查看）", "title"))
+        s.title("审核（自动核对，请逐条查看）", 4)
         s.label(1, 1, "总分 / 评价等次", "label")
         s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.report.total))
         s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.report.grade))
@@ -649,8 +643,7 @@ class Builder:
         s.merges.append(Merge(3, 0, 3, 4, "“错误”必须修改后才能报送；“警告”如属实际情况，请在“审核说明”栏写明理由；“提示”仅供参考；"
                                           "“—”表示由财政局读取时核对。", "help"))
         s.heights[3] = 32
-        for col, h in enumerate(["序号", "审核规则", "结果", "说明（含相关数字）", "审核说明（单位填写）"]):
-            s.label(4, col, h, "header")
+        s.header(4, ["序号", "审核规则", "结果", "说明（含相关数字）", "审核说明（单位填写）"])
         row = 5
         for n, check in enumerate(self.checks, 1):
             s.add(Cell(row, 0, "label", float(n), "center"))
