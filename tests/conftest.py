@@ -36,3 +36,50 @@ def require_soffice() -> str:
         pytest.fail("CI=true 但找不到 LibreOffice（soffice）：.ci/run 应该已安装 libreoffice-calc-nogui")
     pytest.skip("未安装 LibreOffice（soffice），跳过真实电子表格重算测试；apt-get install libreoffice-calc-nogui 后可运行")
     raise AssertionError  # unreachable
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Excel-clean sweep: every workbook the suite produced that jixiao accepts must open clean in Excel.
+
+    A return that verifies without errors is one the bureau would take; if it broke one of Excel's
+    limits, a unit's Excel would "repair" it.  Deliberately broken files verify with errors, so they
+    are left out, as are returns of template 2021.1 (issued before the fix); the district workbook is
+    checked by tests/test_excel_limits.py.
+    """
+    if exitstatus != 0 or os.environ.get("JIXIAO_SKIP_EXCEL_SWEEP"):
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    import zipfile
+
+    from workbook.excel_limits import excel_problems
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    base = factory.getbasetemp()
+    problems, checked = [], 0
+    for path in sorted(base.rglob("*.xlsx")):
+        try:
+            if path.stat().st_size > 5_000_000 or not zipfile.is_zipfile(path):
+                continue
+            with zipfile.ZipFile(path) as z:
+                if sum(i.file_size for i in z.infolist()) > 50_000_000:
+                    continue
+            report = verify(read_return(path))
+        except Exception:  # noqa: BLE001 - a file jixiao cannot read is not one it accepts
+            continue
+        if any(f.severity == "error" for f in report.findings):
+            continue
+        if report.ret.template is None or report.ret.template.formula_revision < 2:
+            continue  # issued before the Excel-limit fix (template 2021.1): accepted, known to break Excel
+        checked += 1
+        problems += [f"{path.relative_to(base)}: {p}" for p in excel_problems(path)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"Excel 限制检查：{checked} 份无错误的报表，{len(problems)} 处超限")
+    if problems:
+        if reporter is not None:
+            for line in problems[:50]:
+                reporter.write_line("  " + line)
+        session.exitstatus = 1

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -153,9 +155,15 @@ def test_formula_injection_is_written_as_text(tmp_path, store):
     wb = openpyxl.load_workbook(out)
     ws = wb["汇总"]
     cell = next(c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value)
-    assert cell.data_type == "s" and cell.value == "'" + evil
+    # the text exactly as the unit typed it, as a string cell with the quote-prefix style (no apostrophe shown)
+    assert cell.data_type == "s" and cell.value == evil and cell.quotePrefix
     dept = next(c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "SUM(1+1)" in c.value)
-    assert dept.data_type == "s" and dept.value.startswith("'@")
+    assert dept.data_type == "s" and dept.value == "@SUM(1+1)" and dept.quotePrefix
+    plain = next(c for row in ws.iter_rows() for c in row if c.value == "报送日期" or c.value == "单位名称")
+    assert not plain.quotePrefix
+    with zipfile.ZipFile(out) as z:
+        assert not any(re.search(r"<f>[^<]*HYPERLINK", z.read(n).decode("utf-8"))
+                       for n in z.namelist() if n.startswith("xl/worksheets/"))
     with (tmp_path / "csv" / "汇总.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert any(v == "'" + evil for r in rows for v in r)

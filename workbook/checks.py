@@ -172,22 +172,73 @@ class SpecCheck(Check):
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
 
 
+# Excel refuses a formula over 8,192 characters; a counting row's terms are split into part cells
+# of at most this many characters each (revision 2 on), leaving room for longer forms.
+PART_LIMIT = 2000
+
+
 class CountingCheck(Check):
-    """A row that counts offending items: fails when the count is above 0."""
+    """A row that counts offending items: fails when the count is above 0.
+
+    Each item contributes one 0/1 term.  From formula revision 2 the terms are summed in hidden
+    part cells (``audit_n_<id>_<k>``) and the status and message cells sum the parts, so no
+    formula repeats the long count expression.
+    """
 
     fail_text = "有 {n} 项"  # the message when failing; {n} is the count
     pass_text = ""
 
-    def count_formula(self, t: Template) -> str:
+    def items(self, t: Template) -> list[str]:
+        """The items counted (input keys or indicator ids), in formula order."""
         raise NotImplementedError
 
+    def term(self, t: Template, item: str) -> str | None:
+        """The 0/1 formula term of one item (None: the item cannot fail)."""
+        raise NotImplementedError
+
+    def item_failed(self, v: Values, report, item: str) -> bool:
+        """The Python twin of term()."""
+        raise NotImplementedError
+
+    def count_formula(self, t: Template) -> str:
+        return "+".join(term for i in self.items(t) if (term := self.term(t, i)))
+
+    def parts(self, t: Template) -> list[list[str]]:
+        """The items grouped into part cells, each part's formula at most PART_LIMIT characters."""
+        parts: list[list[str]] = []
+        size = PART_LIMIT + 1
+        for item in self.items(t):
+            term = self.term(t, item)
+            if term is None:
+                continue
+            if size + len(term) + 1 > PART_LIMIT:
+                parts.append([])
+                size = 1
+            parts[-1].append(item)
+            size += len(term) + 1
+        return parts
+
+    def part_name(self, k: int) -> str:
+        return f"audit_n_{self.id}_{k + 1}"
+
+    def part_formula(self, t: Template, items: list[str]) -> str:
+        return "=" + "+".join(self.term(t, i) or "0" for i in items)
+
+    def part_count(self, v: Values, report, items: list[str]) -> int:
+        return sum(1 for i in items if self.item_failed(v, report, i))
+
+    def _count(self, t: Template) -> str:
+        if t.formula_revision < 2:
+            return f"({self.count_formula(t)})"
+        return f"SUM({','.join(self.part_name(k) for k in range(len(self.parts(t))))})"
+
     def status_formula(self, t: Template) -> str:
-        return f'=IF(({self.count_formula(t)})>0,"{self.fail_word()}","{PASS}")'
+        return f'=IF({self._count(t)}>0,"{self.fail_word()}","{PASS}")'
 
     def message_formula(self, t: Template) -> str:
-        n = self.count_formula(t)
+        n = self._count(t)
         before, after = self.fail_text.split("{n}")
-        return f'=IF(({n})>0,"{before}"&({n})&"{after}","{self.pass_text}")'
+        return f'=IF({n}>0,"{before}"&{n}&"{after}","{self.pass_text}")'
 
     def message_for(self, n: int) -> str:
         """The Python twin of message_formula."""
@@ -198,17 +249,25 @@ class RequiredCheck(CountingCheck):
     id, label, severity, code = "required_inputs", "必填数据均已填写", "error", "missing_input"
     fail_text, pass_text = "有 {n} 项必填数据未填（评分表显示“未填”的指标）", "必填数据已填齐"
 
-    def count_formula(self, t: Template) -> str:
-        return "+".join(f'({k}="")' for k in t.required_inputs())
+    def items(self, t: Template) -> list[str]:
+        return list(t.required_inputs())
+
+    def term(self, t: Template, item: str) -> str:
+        return f'({item}="")'
+
+    def item_failed(self, v: Values, report, item: str) -> bool:
+        return item in v.blank
 
 
 class ValidityCheck(CountingCheck):
     id, label, severity, code = "valid_inputs", "数据类型和取值范围正确", "error", "invalid_input"
     fail_text, pass_text = "有 {n} 项数据类型或取值范围不正确", "数据类型和取值范围正确"
 
-    @staticmethod
-    def term(t: Template, key: str) -> str | None:
-        spec = t.inputs[key]
+    def items(self, t: Template) -> list[str]:
+        return list(t.inputs)
+
+    def term(self, t: Template, item: str) -> str | None:
+        key, spec = item, t.inputs[item]
         if spec.type == "yesno":
             return f'IF(OR({key}="",{key}="是",{key}="否"),0,1)'
         if spec.type == "date":
@@ -225,8 +284,8 @@ class ValidityCheck(CountingCheck):
         inner = f"IF(OR({','.join(bad)}),1,0)" if bad else "0"
         return f'IF(ISNUMBER({key}),{inner},IF({key}="",0,1))'
 
-    def count_formula(self, t: Template) -> str:
-        return "+".join(term for k in t.inputs if (term := self.term(t, k)))
+    def item_failed(self, v: Values, report, item: str) -> bool:
+        return item in v.invalid
 
 
 class ZeroCheck(Check):
@@ -264,10 +323,16 @@ class NoteCheck(CountingCheck):
     id, label, severity, code = "notes", "扣分指标均已说明扣分原因", "warning", "note_missing"
     fail_text, pass_text = "有 {n} 项扣分指标未在评分表填写扣分原因", "扣分指标均已说明"
 
-    def count_formula(self, t: Template) -> str:
-        return "+".join(
-            f'IF(ISNUMBER(score_{i.id}),IF(AND(score_{i.id}<{excel_number(i.max)},note_{i.id}=""),1,0),0)'
-            for i in t.indicators)
+    def items(self, t: Template) -> list[str]:
+        return [i.id for i in t.indicators]
+
+    def term(self, t: Template, item: str) -> str:
+        mx = excel_number(t.indicator(item).max)
+        return f'IF(ISNUMBER(score_{item}),IF(AND(score_{item}<{mx},note_{item}=""),1,0),0)'
+
+    def item_failed(self, v: Values, report, item: str) -> bool:
+        r = next(r for r in report.indicators if r.id == item)
+        return r.status == "ok" and r.score < r.max and not r.note
 
 
 class TextCheck(Check):
@@ -321,15 +386,11 @@ def cached_message(check: Check, v: Values, report) -> str:
     t = v.t
     if isinstance(check, SpecCheck):
         return check.evaluate(v).message
-    if isinstance(check, RequiredCheck):
-        return check.message_for(sum(1 for k in t.required_inputs() if k in v.blank))
-    if isinstance(check, ValidityCheck):
-        return check.message_for(len(v.invalid))
+    if isinstance(check, CountingCheck):
+        return check.message_for(check.part_count(v, report, check.items(t)))
     if isinstance(check, ZeroCheck):
         if any(not v.present(k) for k in required_of(t, check.keys())):
             return "相关数据未填"
         den, num = check.zp.denominator, check.zp.numerator
         return f"{t.label(den)} {fmt_key(t, den, v.num(den))}，{t.label(num)} {fmt_key(t, num, v.num(num))}"
-    if isinstance(check, NoteCheck):
-        return check.message_for(sum(1 for r in report.indicators if r.status == "ok" and r.score < r.max and not r.note))
     return "报告文字中的数字由财政局读取时自动核对"

@@ -1,7 +1,8 @@
 """The consolidated district workbook (xlsxwriter) and CSVs, from the store's current returns.
 
-Text that came from a unit is data: it is always written as a string, and text that
-starts with = + - @ (or a tab / carriage return) is prefixed with an apostrophe so that
+Text that came from a unit is data: it is always written as a string cell.  Text that starts
+with = + - @ (or a tab / carriage return) gets the quote-prefix cell style in the workbook (Excel
+shows it as typed and keeps it text when edited) and a leading apostrophe in CSV files, so that
 neither Excel nor a CSV reader evaluates it.
 """
 
@@ -181,6 +182,9 @@ def write_workbook(tables: Tables, path: str | Path) -> Path:
                                "align": "center", "font_name": "宋体"}),
         "text": wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter"}),
         "wrap": wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"}),
+        "text_quoted": wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter", "quote_prefix": True}),
+        "wrap_quoted": wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top",
+                                      "quote_prefix": True}),
         "num": wb.add_format({"border": 1, "num_format": "0.00", "font_name": "宋体"}),
         "int": wb.add_format({"border": 1, "num_format": "0", "font_name": "宋体"}),
         "pct": wb.add_format({"border": 1, "num_format": "0.0%", "font_name": "宋体"}),
@@ -217,21 +221,25 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, name: str) -> None:
         fmt = f["pct"] if col.endswith("占比") else f["num"]
         if col in ("错误", "警告", "排名", "单位数", *GRADES):
             fmt = f["int"]
+        wrap = col in ("说明", "审核说明")
+        text_fmt, quoted_fmt = (f["wrap"], f["wrap_quoted"]) if wrap else (f["text"], f["text_quoted"])
         for r, value in enumerate(frame[col].tolist(), start=1):
-            _cell(ws, r, c, value, f["wrap"] if col in ("说明", "审核说明") else f["text"], fmt)
+            _cell(ws, r, c, value, text_fmt, fmt, quoted_fmt)
     if len(frame):
         ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
 
 
-def _cell(ws, r: int, c: int, value: Any, text_fmt, num_fmt) -> None:
+def _cell(ws, r: int, c: int, value: Any, text_fmt, num_fmt, quoted_fmt=None) -> None:
     if value is None or (isinstance(value, float) and value != value):
         ws.write_blank(r, c, None, text_fmt)
     elif isinstance(value, bool):
         ws.write_string(r, c, "是" if value else "否", text_fmt)
     elif isinstance(value, (int, float)):
         ws.write_number(r, c, value, num_fmt)
+    elif str(value).startswith(FORMULA_TRIGGERS):
+        ws.write_string(r, c, str(value), quoted_fmt or text_fmt)  # quote prefix: shown as typed, never a formula
     else:
-        ws.write_string(r, c, str(safe_text(value)), text_fmt)
+        ws.write_string(r, c, str(value), text_fmt)
 
 
 def _decorate_summary(ws, frame: pd.DataFrame, f: dict, year: int) -> None:

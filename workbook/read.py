@@ -15,7 +15,7 @@ from typing import Any
 
 from .safety import Rejected, SafeZip, open_safely
 from .template import Template, known_templates
-from .xlsx import BookInfo, XmlRefused, local, parse_xml, range_cells, read_book, split_ref
+from .xlsx import BookInfo, XmlRefused, decode_xstring, local, parse_xml, range_cells, read_book, split_ref
 
 _EPOCH = dt.datetime(1899, 12, 30)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -130,7 +130,7 @@ class SharedStrings:
         si = root[0] if len(root) else root
         ns = si.tag[: si.tag.index("}") + 1] if si.tag.startswith("{") else ""
         tag_t, tag_rph = ns + "t", ns + "rPh"
-        text = "".join(t.text or "" for t in si.iter(tag_t) if t.getparent().tag != tag_rph)
+        text = decode_xstring("".join(t.text or "" for t in si.iter(tag_t) if t.getparent().tag != tag_rph))
         self.cache[index] = text
         return text
 
@@ -242,12 +242,12 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 value = None
             has_value = vtext is not None
         elif t == "inlineStr":
-            value = "".join(x.text or "" for x in is_.iter(tag_t)) if is_ is not None else None
+            value = decode_xstring("".join(x.text or "" for x in is_.iter(tag_t))) if is_ is not None else None
             has_value = is_ is not None
         elif t == "b":
             value, has_value = vtext == "1", vtext is not None
         else:  # str, e
-            value, has_value = vtext, vtext is not None
+            value, has_value = (decode_xstring(vtext) if vtext else vtext), vtext is not None
         cells[ref] = CellData(value, formula, int(style) if style else 0, has_value)
     if pending:
         from openpyxl.formula.translate import Translator

@@ -133,6 +133,10 @@ class TextCheck:
     label: str
 
 
+# The newest formula revision this code renders (see Template.formula_revision).
+FORMULA_REVISION = 2
+
+
 @dataclass(eq=False)  # hashable by identity: plans and expectations are cached per template object
 class Template:
     id: str
@@ -151,6 +155,10 @@ class Template:
     content_hash: str
     path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Which generation of formula text the template's workbooks carry.  A return is verified
+    # against the formulas of its own revision, so returns issued before a formula change still
+    # verify (the older template file stays in templates/ with its older revision).
+    formula_revision: int = 1
 
     # -- lookups ---------------------------------------------------------
     def indicator(self, indicator_id: str) -> Indicator:
@@ -230,6 +238,9 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     for top in ("id", "version", "title"):
         if not data.get(top):
             problems.append(f"缺少顶层字段 {top}")
+    revision = data.get("formula_revision", 1)
+    if not isinstance(revision, int) or isinstance(revision, bool) or not 1 <= revision <= FORMULA_REVISION:
+        problems.append(f"formula_revision 应为 1～{FORMULA_REVISION} 的整数，实为 {revision!r}")
 
     inputs = data.get("inputs", [])
     computed = data.get("computed", [])
@@ -397,6 +408,7 @@ def parse_template(text: str, path: str = "<template>") -> Template:
         region=data.get("region", ""), grade_bands=grade_bands, levels=levels, inputs=inputs, computed=computed,
         indicators=indicators, checks=checks, text_checks=text_checks, source=text,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), path=path,
+        formula_revision=int(data.get("formula_revision", 1)),
     )
 
 

@@ -159,3 +159,21 @@ def range_cells(first: str, last: str) -> list[list[str]]:
     r1, c1 = parse_cell(first)
     r2, c2 = parse_cell(last)
     return [[cell_ref(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+
+# SpreadsheetML string escapes (ST_Xstring): a character may be written as _xHHHH_, so a literal
+# "_xHHHH_" in text is written with its underscore escaped, as _x005F_xHHHH_ (as XlsxWriter does).
+_XSTRING_LITERAL = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def encode_xstring(text: str) -> str:
+    """Escape literal `_xHHHH_` sequences so a spreadsheet shows them as typed."""
+    return _XSTRING_LITERAL.sub(r"_x005F_\1", text)
+
+
+def decode_xstring(text: str) -> str:
+    """Decode `_xHHHH_` escapes the way Excel shows the text."""
+    if "_x" not in text:
+        return text
+    return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

@@ -10,10 +10,12 @@ from typing import Any
 
 from .. import __version__
 from ..engine import score_values
+from ..excel_limits import ExcelLimitError, excel_problems
 from ..template import Template, default_template
 from ..values import Values
 from .layout import TABLES, Ctx, build_plan
 from .patch import BaseWorkbook
+from .protection import ProtectionHash
 from .render import render_base
 
 DEFAULT_PASSWORD = "jixiao2021"
@@ -42,7 +44,12 @@ class WorkbookFactory:
         self.template = template or default_template()
         self.password = password
         self.plan = build_plan(self.template, locked_identity=locked_identity)
-        self.base = BaseWorkbook(render_base(self.plan, password), self.plan, password)
+        protection = ProtectionHash.of(password)  # one salted SHA-512 hash per batch (~50 ms)
+        base = render_base(self.plan, protection)
+        problems = excel_problems(base)
+        if problems:  # a template or layout that Excel would "repair": never hand it to units
+            raise ExcelLimitError(problems)
+        self.base = BaseWorkbook(base, self.plan, protection)
 
     def inputs_for(self, unit: Unit | None, values: dict[str, Any] | None = None) -> dict[str, Any]:
         """The raw inputs a unit's workbook starts with: defaults, identity, prefill, then `values`."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import NOT_LIVE, Check, build_checks
+from ..checks import NOT_LIVE, Check, CountingCheck, build_checks
 from ..formulas import named_formulas
 from ..template import Input, Template
 from .textfit import row_height
@@ -18,6 +18,7 @@ from .textfit import row_height
 GUIDE, COVER, PROFILE, FINANCE = "填报说明", "封面", "一、基本概况", "二、收支情况"
 SCORING, GOALS, EVALUATORS, SUMMARY = "评分数据", "三、绩效目标", "四、评价人员", "五、综述"
 SCORE, AUDIT, META = "附件3-2 评分表", "审核", "_jixiao"
+AUDIT_PARTS_COL = 5  # 审核: the first hidden column of counting rows' part cells (F)
 SHEET_ORDER = [GUIDE, COVER, PROFILE, FINANCE, SCORING, GOALS, EVALUATORS, SUMMARY, SCORE, AUDIT, META]
 
 META_KEYS = ["template_id", "template_version", "template_hash", "generator", "generator_version",
@@ -89,6 +90,7 @@ class SheetPlan:
     landscape: bool = False
     repeat_rows: tuple[int, int] | None = None
     very_hidden: bool = False
+    hidden_cols: set[int] = field(default_factory=set)  # helper columns (not shown, not printed)
     conditional: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     protect: bool = True
 
@@ -652,6 +654,8 @@ class Builder:
                        cached=_audit_status(check)))
             self.names[f"audit_{check.id}"] = (AUDIT, row, 2)
             s.add(Cell(row, 3, "formula", check.message_formula(t), "formula_text", cached=_audit_message(check)))
+            if isinstance(check, CountingCheck) and t.formula_revision >= 2:
+                self._count_parts(s, row, check)
             s.add(Cell(row, 4, "input", None, "input_note", name=f"explain_{check.id}", key=f"explain_{check.id}",
                        validation=text_validation("审核说明", "对本行“警告”的说明：为什么数据属实。")))
             self.names[f"explain_{check.id}"] = (AUDIT, row, 4)
@@ -662,6 +666,16 @@ class Builder:
         for word, fmt in (("错误", "cf_bad"), ("警告", "cf_warn"), ("提示", "cf_info"), ("通过", "cf_good")):
             s.conditional.append((rng, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt}))
         return s
+
+    def _count_parts(self, s: SheetPlan, row: int, check: CountingCheck) -> None:
+        """A counting row's part cells, in hidden columns right of the table (F, G, …)."""
+        for k, items in enumerate(check.parts(self.t)):
+            col = AUDIT_PARTS_COL + k
+            name = check.part_name(k)
+            s.add(Cell(row, col, "formula", check.part_formula(self.t, items), "formula_center", name=name,
+                       cached=_part_count(check, items)))
+            self.names[name] = (AUDIT, row, col)
+            s.hidden_cols.add(col)
 
     def meta(self) -> SheetPlan:
         s = SheetPlan(META, widths={0: 22, 1: 60}, very_hidden=True)
@@ -684,6 +698,10 @@ def _audit_status(check: Check) -> Cached:
 
 def _live_count(word: str) -> Cached:
     return lambda c: sum(1 for ch in build_checks(c.values.t) if ch.live and c.report.audit.get(ch.id) == word)
+
+
+def _part_count(check: CountingCheck, items: list[str]) -> Cached:
+    return lambda c: check.part_count(c.values, c.report, items)
 
 
 def _audit_message(check: Check) -> Cached:

@@ -16,17 +16,26 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ..numbers import excel_number
-from ..xlsx import cell_ref, find_cell, style_attr
+from ..xlsx import cell_ref, encode_xstring, find_cell, style_attr
 from .layout import Ctx, WorkbookPlan
+from .protection import ProtectionHash
 from .render import protect_structure
 from .zipwriter import Member, write_zip
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _EPOCH = dt.date(1899, 12, 30)
+EXCEL_CELL_TEXT_MAX = 32767
 
 
 def xml_text(value: str) -> str:
     return escape(_ILLEGAL_XML.sub("", value), {'"': "&quot;"})
+
+
+def cell_text(value: str) -> str:
+    """Cell text as XML: `_xHHHH_` escaped the SpreadsheetML way, then XML-escaped."""
+    if len(value) > EXCEL_CELL_TEXT_MAX:
+        raise ValueError(f"文字过长：{len(value)} 个字符，Excel 每个单元格最多 {EXCEL_CELL_TEXT_MAX} 个字符")
+    return xml_text(encode_xstring(value))
 
 
 def excel_serial(value: dt.date) -> int:
@@ -49,7 +58,7 @@ def input_xml(ref: str, style: str, value: Any, is_date: bool = False) -> str:
             return f'<c r="{ref}"{style}><v>{excel_serial(value)}</v></c>'
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return f'<c r="{ref}"{style}><v>{excel_number(value)}</v></c>'
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{xml_text(str(value))}</t></is></c>'
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{cell_text(str(value))}</t></is></c>'
 
 
 def formula_xml(ref: str, style: str, formula: str, cached: Any) -> str:
@@ -58,7 +67,7 @@ def formula_xml(ref: str, style: str, formula: str, cached: Any) -> str:
     if isinstance(cached, (int, float, Decimal)) and not isinstance(cached, bool):
         return f'<c r="{ref}"{style}><f>{f}</f><v>{excel_number(cached)}</v></c>'
     text = "" if cached is None else str(cached)
-    return f'<c r="{ref}"{style} t="str"><f>{f}</f><v>{xml_text(text)}</v></c>'
+    return f'<c r="{ref}"{style} t="str"><f>{f}</f><v>{cell_text(text)}</v></c>'
 
 
 def custom_xml(props: dict[str, str]) -> bytes:
@@ -98,7 +107,7 @@ class SheetSlots:
 class BaseWorkbook:
     """A base build prepared for fast per-unit rendering."""
 
-    def __init__(self, data: bytes, plan: WorkbookPlan, password: str):
+    def __init__(self, data: bytes, plan: WorkbookPlan, protection: ProtectionHash):
         self.plan = plan
         zin = zipfile.ZipFile(io.BytesIO(data))
         self.order: list[str] = [i.filename for i in zin.infolist()]
@@ -116,7 +125,7 @@ class BaseWorkbook:
                 continue
             payload = zin.read(name)
             if name == "xl/workbook.xml":
-                payload = protect_structure(payload, password)
+                payload = protect_structure(payload, protection)
             self.static[name] = Member.deflate(name, payload)
         self._cache: dict[str, tuple[str, Member]] = {}
 

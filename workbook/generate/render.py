@@ -8,6 +8,7 @@ import re
 import xlsxwriter
 
 from .layout import META_KEYS, WorkbookPlan
+from .protection import ProtectionHash, rehash_workbook_sheets
 from .styles import STYLES
 
 SHEET_PROTECTION = {
@@ -16,18 +17,6 @@ SHEET_PROTECTION = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
 }
-
-
-def legacy_password_hash(password: str) -> str:
-    """The 16-bit password verifier of sheet and workbook protection (ECMA-376 Part 4, 14.7.1)."""
-    h = 0
-    for ch in reversed(password):
-        h = ((h >> 14) & 0x01) | ((h << 1) & 0x7FFF)
-        h ^= ord(ch)
-    h = ((h >> 14) & 0x01) | ((h << 1) & 0x7FFF)
-    h ^= len(password)
-    h ^= 0xCE4B
-    return f"{h:X}"
 
 
 def absolute(sheet: str, row: int, col: int, row2: int | None = None, col2: int | None = None) -> str:
@@ -39,7 +28,7 @@ def absolute(sheet: str, row: int, col: int, row2: int | None = None, col2: int 
     return f"='{sheet}'!{ref}"
 
 
-def render_base(plan: WorkbookPlan, password: str) -> bytes:
+def render_base(plan: WorkbookPlan, protection: ProtectionHash) -> bytes:
     """The base workbook: every static cell, style, merge, name, validation and protection."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
@@ -64,6 +53,8 @@ def render_base(plan: WorkbookPlan, password: str) -> bytes:
             ws.repeat_rows(*sp.repeat_rows)
         for col, width in sp.widths.items():
             ws.set_column(col, col, width)
+        for col in sorted(sp.hidden_cols):
+            ws.set_column(col, col, 8, None, {"hidden": True})
         for row, height in sp.heights.items():
             ws.set_row(row, height)
         for m in sp.merges:
@@ -89,7 +80,7 @@ def render_base(plan: WorkbookPlan, password: str) -> bytes:
         if sp.freeze:
             ws.freeze_panes(*sp.freeze)
         if sp.protect:
-            ws.protect(password, SHEET_PROTECTION)
+            ws.protect("", SHEET_PROTECTION)  # the password hash is set below (rehash_workbook_sheets)
         if sp.very_hidden:
             ws.very_hidden()
     for name, (sheet, row, col) in sorted(plan.names.items()):
@@ -99,15 +90,15 @@ def render_base(plan: WorkbookPlan, password: str) -> bytes:
     for key in META_KEYS:
         wb.set_custom_property(f"jixiao_{key}", "-")
     wb.close()
-    return buf.getvalue()
+    return rehash_workbook_sheets(buf.getvalue(), protection)
 
 
 _WORKBOOK_PR = re.compile(rb"<workbookPr[^>]*/>")
 
 
-def protect_structure(workbook_xml: bytes, password: str) -> bytes:
+def protect_structure(workbook_xml: bytes, protection: ProtectionHash) -> bytes:
     """Insert <workbookProtection lockStructure="1"> (xlsxwriter has no API for it), after workbookPr."""
-    tag = f'<workbookProtection workbookPassword="{legacy_password_hash(password)}" lockStructure="1"/>'.encode()
+    tag = f'<workbookProtection {protection.attributes("workbook")} lockStructure="1"/>'.encode()
     m = _WORKBOOK_PR.search(workbook_xml)
     if not m:
         raise ValueError("workbook.xml has no workbookPr element")
