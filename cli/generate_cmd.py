@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import typer
@@ -24,26 +25,31 @@ def generate(
     roster: Path = typer.Option(None, "--roster", help="花名册（CSV 或 .xlsx），每行一个单位"),
     out_dir: Path = typer.Option(None, "--out-dir", help="批量生成的输出目录"),
     password: str = typer.Option(DEFAULT_PASSWORD, "--password", help="工作表保护密码"),
-    db: Path = typer.Option(None, "--db", help="数据库：用上年报表预填上年数（上年三公经费、上年结转）"),
+    db: Path = typer.Option(None, "--db", help="数据库（批量生成时默认 jixiao.sqlite）：登记下发的工作簿并签名，"
+                                              "用上年报表预填上年数"),
 ) -> None:
-    """生成单位填报用的锁定工作簿（单个，或按花名册批量）。"""
+    """生成单位填报用的锁定工作簿（单个，或按花名册批量），登记到数据库并写入身份签名。"""
     if roster is None and output is None:
         fail("请用 -o 指定输出文件（单个单位），或用 --roster 和 --out-dir 批量生成", 2)
     if roster is not None and output is not None:
         fail("-o 与 --roster 不能同时使用", 2)
-    factory = WorkbookFactory(password=password)
     if roster is None:
         if not unit_name or not budget_code:
             fail("生成单个工作簿需要 --unit-name 和 --budget-code", 2)
         unit = Unit(unit_name, budget_code, year, parent_dept)
-        if db:
-            _prefill_from_store([unit], db, year)
+        store = _open_store(db) if db else None
+        factory = WorkbookFactory(password=password, key=store.key if store else None)
+        if store:
+            _prefill_from_store([unit], store, year)
+        issued: list[dict] = []
         try:
             output.parent.mkdir(parents=True, exist_ok=True)
-            factory.write(output, unit)
+            factory.write(output, unit, return_id=_issue(issued, factory, unit, output))
         except OSError as exc:
             fail(f"无法写入 {output}：{exc}")
-        typer.echo(f"已生成 {output}（{unit_name}，{year} 年度）")
+        _register(store, issued)
+        typer.echo(f"已生成 {output}（{unit_name}，{year} 年度）" + (f"，已登记到 {db} 并签名" if store else
+                   "。未指定 --db：未登记、未签名，收集时按未签名报表处理"))
         return
     if out_dir is None:
         fail("批量生成需要 --out-dir 指定输出目录", 2)
@@ -54,26 +60,60 @@ def generate(
         for p in exc.problems[:50]:
             typer.echo(f"  - {p}", err=True)
         raise typer.Exit(2) from None
-    prefilled = _prefill_from_store(units, db, year) if db else 0
+    db = db or Path("jixiao.sqlite")
+    store = _open_store(db)
+    factory = WorkbookFactory(password=password, key=store.key)
+    prefilled = _prefill_from_store(units, store, year)
+    issued: list[dict] = []
     start = time.perf_counter()
     try:
         with typer.progressbar(length=len(units), label="生成工作簿", file=sys.stderr) as bar:
-            paths = generate_batch(units, out_dir, factory, on_progress=lambda u, p: bar.update(1))
+            paths = generate_batch(units, out_dir, factory, on_progress=lambda u, p: bar.update(1),
+                                   return_id=lambda u, p: _issue(issued, factory, u, p))
     except OSError as exc:
+        _register(store, issued)
         fail(f"无法写入 {out_dir}：{exc}")
+    _register(store, issued)
     ms = (time.perf_counter() - start) * 1000 / max(1, len(paths))
-    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度自评工作簿，保存在 {out_dir}（平均每个 {ms:.1f} 毫秒）。")
-    if db:
+    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度自评工作簿，保存在 {out_dir}（平均每个 {ms:.1f} 毫秒），"
+               f"已登记到数据库 {db} 并写入身份签名。")
+    if prefilled:
         typer.echo(f"其中 {prefilled} 个单位已用上年报表预填上年数。")
 
 
-def _prefill_from_store(units: list[Unit], db: Path, year: int) -> int:
+def _open_store(db: Path):
     from workbook.store import Store, StoreError
 
     try:
-        store = Store(db, create=False)
+        return Store(db)
     except StoreError as exc:
         fail(str(exc))
+
+
+def _issue(issued: list[dict], factory: WorkbookFactory, unit: Unit, path: Path) -> str:
+    """A fresh return_id for one workbook, remembered for the register."""
+    rid = str(uuid.uuid4())
+    t = factory.template
+    issued.append({"return_id": rid, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
+                   "parent_dept": unit.parent_dept, "year": unit.year, "template_id": t.id,
+                   "template_version": t.version, "file": str(path)})
+    return rid
+
+
+def _register(store, issued: list[dict]) -> None:
+    from workbook.store import StoreError
+
+    if store is None or not issued:
+        return
+    try:
+        store.register(issued)
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+
+
+def _prefill_from_store(units: list[Unit], store, year: int) -> int:
     n = 0
     for unit in units:
         prior = store.prior_year_prefill(unit.budget_code, year - 1)

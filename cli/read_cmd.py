@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from workbook.batchread import check_file, check_many, expand_paths
+from workbook.identity import Issuance, issuance_findings
 from workbook.numbers import fmt_points
 from workbook.verify import Verification
 
@@ -59,8 +60,11 @@ def verify_cmd(
     paths: list[Path] = typer.Argument(..., help="文件或文件夹（递归查找）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON 数组，每个文件一个报告"),
     workers: int = typer.Option(0, "--workers", help="并行进程数（默认按 CPU 核数）"),
+    db: Path = typer.Option(None, "--db", help="数据库：同时核对身份签名和下发登记簿（只读打开）"),
+    key: Path = typer.Option(None, "--key", help="签名密钥文件（jixiao key export 导出）：核对身份签名"),
 ) -> None:
-    """核验报回的自评表：复算全部得分，检查公式是否被改、数据是否缺失或矛盾。"""
+    """核验报回的自评表：复算全部得分，检查公式是否被改、数据是否缺失或矛盾；给出 --db 或 --key 时核对身份签名。"""
+    issuance = _issuance(db, key)
     files, missing = expand_paths(paths)
     for m in missing:
         typer.echo(f"错误：找不到 {m}", err=True)
@@ -70,6 +74,8 @@ def verify_cmd(
     show_progress = not as_json and len(files) > 20 and sys.stderr.isatty()
     with typer.progressbar(length=len(files), label="核验", file=sys.stderr) if show_progress else nullcontext() as bar:
         for v in check_many(files, workers or None):
+            if issuance is not None:
+                v.findings.extend(issuance_findings(v.ret, issuance))
             results.append(v)
             if bar is not None:
                 bar.update(1)
@@ -86,6 +92,23 @@ def verify_cmd(
                    f"无错误 {len(results) - rejected - errors}。")
     code = exit_code(results)
     raise typer.Exit(2 if missing else code)
+
+
+def _issuance(db: Path | None, key: Path | None) -> Issuance | None:
+    """The identity context of `verify --db` (key and register, read-only) or `--key` (key only)."""
+    if db is not None:
+        from workbook.store import Store, StoreError
+
+        try:
+            store = Store(db, create=False, readonly=True)
+        except StoreError as exc:
+            fail(str(exc))
+        return store.issuance()
+    if key is not None:
+        from .history_cmd import read_key_file
+
+        return Issuance(key=read_key_file(key))
+    return None
 
 
 def register(app: typer.Typer) -> None:

@@ -64,7 +64,8 @@ def test_safe_filenames():
 def test_cli_batch_generates_one_workbook_per_row(tmp_path):
     p = write(tmp_path, "预算编码,单位名称,主管部门,sangong_prior_budget\n200009,社保中心,人社局,1.5\n200010,就/业,人社局,\n")
     out = tmp_path / "out"
-    res = runner.invoke(app, ["generate", "--roster", str(p), "--year", "2021", "--out-dir", str(out)])
+    res = runner.invoke(app, ["generate", "--roster", str(p), "--year", "2021", "--out-dir", str(out),
+                              "--db", str(tmp_path / "j.sqlite")])
     assert res.exit_code == 0, res.output
     assert "2 个单位" in res.output
     files = sorted(f.name for f in out.iterdir())
@@ -75,10 +76,11 @@ def test_cli_batch_generates_one_workbook_per_row(tmp_path):
 
 def test_cli_bad_roster_exit_2_no_traceback(tmp_path):
     p = write(tmp_path, "预算编码,单位名称,主管部门\n1,a,x\n1,b,x\n")
-    res = runner.invoke(app, ["generate", "--roster", str(p), "--year", "2021", "--out-dir", str(tmp_path / "o")])
+    res = runner.invoke(app, ["generate", "--roster", str(p), "--year", "2021", "--out-dir", str(tmp_path / "o"),
+                              "--db", str(tmp_path / "j.sqlite")])
     assert res.exit_code == 2 and "重复" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["generate", "--roster", str(tmp_path / "none.csv"), "--year", "2021",
-                              "--out-dir", str(tmp_path / "o")])
+                              "--out-dir", str(tmp_path / "o"), "--db", str(tmp_path / "j.sqlite")])
     assert res.exit_code == 2 and "不存在" in res.output
 
 

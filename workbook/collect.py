@@ -1,23 +1,34 @@
-"""Collect a folder of returns into the store: read in parallel, verify, store; never stopped by one file."""
+"""Collect a folder of returns into the store: read in parallel, verify, check identity, store.
+
+Never stopped by one file.  Every file's identity is checked against the store's register and key;
+a return with an identity error is held (待核实), never made current.  The summary names every
+supersede, every re-sent older version and every unit with two versions in the batch.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .batchread import check_many, expand_paths
-from .store import DUPLICATE, NEW, REJECTED, UPDATED, Store
+from .identity import is_identity_error, issuance_findings
+from .store import DUPLICATE, HELD, NEW, OLDER, OUTCOME_ZH, REJECTED, UPDATED, Store, Stored
 from .verify import Verification
 
 
 @dataclass
 class CollectSummary:
     files: int = 0
-    counts: Counter = field(default_factory=Counter)  # new/updated/duplicate/rejected
+    counts: Counter = field(default_factory=Counter)  # new/updated/duplicate/rejected/held/older
     with_errors: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    held: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): identity in doubt, 待核实
+    superseded: list[dict[str, Any]] = field(default_factory=list)  # {code, year, old, new}
+    older: list[dict[str, Any]] = field(default_factory=list)  # an older version arrived: {code, year, file, current}
+    versions: dict[str, list[str]] = field(default_factory=dict)  # "code/year" -> files, when 2+ in this batch
 
     @property
     def new(self) -> int:
@@ -35,23 +46,75 @@ class CollectSummary:
     def rejected_count(self) -> int:
         return self.counts[REJECTED]
 
+    @property
+    def held_count(self) -> int:
+        return self.counts[HELD]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `collect --json` document."""
+        return {
+            "files": self.files,
+            "counts": {k: self.counts[k] for k in OUTCOME_ZH},
+            "with_errors": self.with_errors,
+            "rejected": [{"file": p, "reason": r} for p, r in self.rejected],
+            "held": [{"file": p, "reason": r} for p, r in self.held],
+            "superseded": self.superseded,
+            "older": self.older,
+            "versions_in_batch": [{"unit": k, "files": v} for k, v in self.versions.items()],
+        }
+
+
+def identity_check(v: Verification, store: Store) -> str | None:
+    """Add the store's identity findings to `v`; the hold reason when its identity is in doubt."""
+    if v.report is None:
+        return None
+    v.findings.extend(issuance_findings(v.ret, store.issuance()))
+    doubts = [f.message for f in v.findings if is_identity_error(f)]
+    return "；".join(doubts)[:500] if doubts else None
+
 
 def collect(paths: Iterable[str | Path], store: Store, workers: int | None = None,
-            on_file: Callable[[Verification, str], None] | None = None) -> CollectSummary:
+            on_file: Callable[[Verification, str], None] | None = None,
+            on_stored: Callable[[Verification, Stored], None] | None = None) -> CollectSummary:
     """Read, verify and store every file under `paths`; every file ends up stored or listed as rejected."""
     files, missing = expand_paths(paths)
     summary = CollectSummary(files=len(files) + len(missing))
     for m in missing:
         summary.counts[REJECTED] += 1
         summary.rejected.append((str(m), "路径不存在"))
+    batch: dict[str, list[str]] = defaultdict(list)
     for v in check_many(files, workers):
-        stored = store.add(v)
-        summary.counts[stored.outcome] += 1
-        if stored.outcome == REJECTED:
-            summary.rejected.append((v.ret.file, v.ret.rejected or v.findings[0].message))
-        elif stored.has_errors and stored.outcome != DUPLICATE:
-            summary.with_errors += 1
+        hold = identity_check(v, store)
+        stored = store.add(v, hold=hold)
+        _tally(summary, v, stored, batch)
+        if on_stored:
+            on_stored(v, stored)
         if on_file:
             on_file(v, stored.outcome)
+    summary.versions = {k: fs for k, fs in batch.items() if len(fs) > 1}
     return summary
 
+
+def _tally(summary: CollectSummary, v: Verification, stored: Stored, batch: dict[str, list[str]]) -> None:
+    summary.counts[stored.outcome] += 1
+    path = v.ret.file
+    if stored.outcome == REJECTED:
+        reason = v.ret.rejected or v.findings[0].message
+        summary.rejected.append((path, f"{reason}（{stored.note}）" if stored.note else reason))
+        return
+    if stored.outcome == HELD:
+        summary.held.append((path, stored.note or ""))
+    elif stored.has_errors and stored.outcome != DUPLICATE:
+        summary.with_errors += 1
+    unit = v.ret.unit or {}
+    key = f"{unit.get('budget_code') or ''}/{unit.get('year') or ''}"
+    if stored.outcome in (NEW, UPDATED, OLDER):
+        batch[key].append(path)
+    if stored.outcome == UPDATED and stored.previous:
+        summary.superseded.append({"unit": key, "old": stored.previous["source_path"], "old_id": stored.previous["id"],
+                                   "new": path, "new_id": stored.submission_id})
+    if stored.outcome == OLDER or (stored.outcome == DUPLICATE and stored.current):
+        cur = stored.current or {}
+        summary.older.append({"unit": key, "file": path, "id": stored.submission_id,
+                              "current": cur.get("source_path"), "current_id": cur.get("id"),
+                              "resent": stored.outcome == DUPLICATE})

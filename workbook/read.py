@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .safety import Rejected, SafeZip, open_safely
+from .safety import MAX_FILE_BYTES, Rejected, SafeZip, open_safely
 from .template import Template, known_templates
 from .xlsx import BookInfo, XmlRefused, decode_xstring, local, parse_xml, range_cells, read_book, split_ref
 
@@ -43,6 +43,8 @@ class Return:
     return_id: str | None = None
     generated_at: str | None = None
     meta: dict[str, str] = field(default_factory=dict)  # jixiao_* document properties (identity at generation)
+    meta_sheet: dict[str, str] = field(default_factory=dict)  # the hidden metadata sheet's copy (jx_* cells)
+    saved_at: str | None = None  # docProps/core.xml dcterms:modified: when a spreadsheet program last saved it
     unit: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
     input_cells: dict[str, str] = field(default_factory=dict)  # key -> "sheet!A1"
@@ -271,11 +273,47 @@ def _identify(ret: Return, props: dict[str, str], book: BookInfo) -> None:
     ret.meta = {k.removeprefix("jixiao_"): v for k, v in props.items() if k.startswith("jixiao_")}
 
 
+def _meta_sheet(book: BookInfo, named) -> dict[str, str]:
+    """The jx_* cells of the hidden metadata sheet, as text (numbers a program re-typed back to text)."""
+    out = {}
+    for name in book.names:
+        if name.startswith("jx_"):
+            cell = named(name)
+            value = None if cell is None else cell.value
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if value not in (None, ""):
+                out[name[3:]] = str(value)
+    return out
+
+
+_MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>\s*([^<]{1,64}?)\s*<")
+
+
+def _core_modified(zf, names: set[str]) -> str | None:
+    """dcterms:modified of docProps/core.xml (ISO 8601 text), if present."""
+    if "docProps/core.xml" not in names:
+        return None
+    m = _MODIFIED.search(zf.read("docProps/core.xml"))
+    if not m:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(m.group(1).decode("ascii").replace("Z", "+00:00"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 def read_return(path: str | Path, data: bytes | None = None) -> Return:
     """Read one returned workbook.  A hostile or broken file gives a Return with `rejected` set."""
     p = Path(path)
     if data is None:
         try:
+            size = p.stat().st_size
+            if size > MAX_FILE_BYTES:  # refused by its size before anything is read into memory
+                return Return(str(p), "", size, rejected=f"文件过大（{size / 1048576:.1f} MB），一份自评表应远小于 1 MB")
             data = p.read_bytes()
         except OSError as exc:
             return Return(str(p), "", 0, rejected=f"无法读取文件：{exc.strerror or exc}")
@@ -332,11 +370,12 @@ def _read(ret: Return, safe: SafeZip) -> None:
             return None
         return sheet_cells(loc[0]).get(loc[1])
 
+    ret.meta_sheet, ret.saved_at = _meta_sheet(book, named), _core_modified(zf, safe.names)
     if not ret.template_id:  # metadata sheet, when document properties were lost
         for key in ("template_id", "template_version", "template_hash", "return_id", "generated_at"):
-            cell = named(f"jx_{key}")
-            if cell is not None and cell.value not in (None, ""):
-                setattr(ret, key, str(cell.value))
+            value = ret.meta_sheet.get(key)
+            if value not in (None, ""):
+                setattr(ret, key, value)
     ret.template = known_templates().get((ret.template_id or "", ret.template_version or ""))
     if ret.template is None:
         return  # not a return of a template this installation knows: nothing more to read

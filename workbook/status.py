@@ -8,8 +8,8 @@ from typing import Any
 from .generate.api import Unit
 from .store import Store
 
-MISSING, ERRORS, UNEXPLAINED, PASSED = "未报送", "有错误", "有警告未说明", "通过"
-ORDER = {MISSING: 0, ERRORS: 1, UNEXPLAINED: 2, PASSED: 3}
+MISSING, HELD, ERRORS, UNEXPLAINED, PASSED = "未报送", "待核实", "有错误", "有警告未说明", "通过"
+ORDER = {MISSING: 0, HELD: 1, ERRORS: 2, UNEXPLAINED: 3, PASSED: 4}
 
 
 @dataclass
@@ -25,6 +25,7 @@ class UnitStatus:
     submissions: int = 0
     file: str | None = None
     in_roster: bool = True
+    held: int = 0  # returns held as 待核实 (identity in doubt) claiming this unit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -34,7 +35,10 @@ def unit_status(store: Store, year: int, roster: list[Unit] | None = None) -> li
     """One status per roster unit (and per unit that returned without being on the roster)."""
     current = {r["budget_code"]: r for r in store.current(year)}
     counts = dict(store.db.execute(
-        "SELECT budget_code, COUNT(*) FROM submissions WHERE status='accepted' AND year=? GROUP BY budget_code",
+        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NULL AND year=? GROUP BY budget_code",
+        (year,)).fetchall())
+    held = dict(store.db.execute(
+        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NOT NULL AND year=? GROUP BY budget_code",
         (year,)).fetchall())
     out: list[UnitStatus] = []
     seen = set()
@@ -42,12 +46,15 @@ def unit_status(store: Store, year: int, roster: list[Unit] | None = None) -> li
         seen.add(u.budget_code)
         r = current.get(u.budget_code)
         if r is None:
-            out.append(UnitStatus(u.budget_code, u.unit_name, u.parent_dept or "", MISSING))
+            state = HELD if held.get(u.budget_code) else MISSING
+            out.append(UnitStatus(u.budget_code, u.unit_name, u.parent_dept or "", state))
         else:
             out.append(_from_row(r, counts.get(u.budget_code, 0), True))
     for code, r in current.items():
         if code not in seen:
             out.append(_from_row(r, counts.get(code, 0), roster is None))
+    for s in out:
+        s.held = held.get(s.budget_code, 0)
     return sorted(out, key=lambda s: (ORDER[s.state], s.budget_code))
 
 

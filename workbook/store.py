@@ -1,95 +1,112 @@
 """The bureau's embedded store (SQLite, WAL): every collected file, its Return and Report, and history.
 
-- The same file twice (same sha256) is recognised and stored once.
-- A newer return of the same unit and year becomes *current*; earlier ones stay as history.
-- Every write is one IMMEDIATE transaction, so concurrent collect processes lose nothing.
+- The same file twice (same sha256) is recognised and stored once; a rejected file is recorded per
+  file (path and hash), so two identical empty files are two rejections.
+- A unit's current return is its newest by the workbook's own save time (docProps/core.xml
+  modified, then file mtime), never by file name or arrival order; a return with an identity error
+  is held (待核实) and never becomes current.  The clerk may choose the current one (logged).
+- The register of issued workbooks and the bureau key live here (see workbook/identity.py).
+- Every write is one IMMEDIATE transaction, so concurrent collect processes lose nothing; writers
+  wait a bounded time; readers open the file read-only and never wait.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .identity import Issuance
+from .store_schema import (
+    SCHEMA_VERSION,
+    StoreError,
+    busy_seconds,
+    check_file_kind,
+    connect,
+    detect_version,
+    explain,
+    migrate,
+)
+from .store_schema import now as _now
 from .verify import Verification
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY,
-    sha256 TEXT NOT NULL UNIQUE,
-    received_at TEXT NOT NULL,
-    source_path TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
-    reason TEXT,
-    template_id TEXT,
-    template_version TEXT,
-    return_id TEXT,
-    budget_code TEXT,
-    unit_name TEXT,
-    parent_dept TEXT,
-    year INTEGER,
-    total REAL,
-    cached_total REAL,
-    grade TEXT,
-    errors INTEGER NOT NULL DEFAULT 0,
-    warnings INTEGER NOT NULL DEFAULT 0,
-    unexplained_warnings INTEGER NOT NULL DEFAULT 0,
-    is_current INTEGER NOT NULL DEFAULT 0,
-    superseded_by INTEGER REFERENCES submissions(id),
-    return_json TEXT,
-    report_json TEXT
-);
-CREATE INDEX IF NOT EXISTS submissions_unit_year ON submissions (budget_code, year, is_current);
-CREATE TABLE IF NOT EXISTS sightings (
-    id INTEGER PRIMARY KEY,
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
-    path TEXT NOT NULL,
-    seen_at TEXT NOT NULL,
-    outcome TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-"""
-SCHEMA_VERSION = "1"
+__all__ = ["Store", "StoreError", "Stored", "SCHEMA_VERSION", "OUTCOME_ZH"]
 
 NEW, UPDATED, DUPLICATE, REJECTED = "new", "updated", "duplicate", "rejected"
-OUTCOME_ZH = {NEW: "新收", UPDATED: "更新", DUPLICATE: "重复", REJECTED: "拒收"}
-
-
-class StoreError(Exception):
-    """A store that cannot be opened; the message is Chinese and names the file."""
+HELD, OLDER = "held", "older"
+OUTCOME_ZH = {NEW: "新收", UPDATED: "更新", DUPLICATE: "重复", REJECTED: "拒收", HELD: "待核实", OLDER: "旧版本"}
 
 
 @dataclass
 class Stored:
-    outcome: str  # new | updated | duplicate | rejected
+    outcome: str  # new | updated | duplicate | rejected | held | older
     submission_id: int
     has_errors: bool
+    previous: dict[str, Any] | None = None  # the submission this one superseded (updated)
+    current: dict[str, Any] | None = None  # the current submission that stays current (older, re-sent older)
+    note: str | None = None  # 之前已拒收 / 旧版本重新报送 / the hold reason
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def save_key(saved_at: str | None, file_mtime: str | None) -> tuple[str, str]:
+    """Order of versions: the workbook's own save time (core.xml), then the file's mtime."""
+    primary = (saved_at or "")[:19] or (file_mtime or "")[:19]
+    return primary, file_mtime or ""
+
+
+def mtime_text(path: str | Path) -> str | None:
+    try:
+        ts = os.stat(path).st_mtime
+    except OSError:
+        return None
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 class Store:
-    """A jixiao SQLite store.  Library objects only: no printing."""
+    """A jixiao SQLite store.  Library objects only: no printing.
 
-    def __init__(self, path: str | Path = "jixiao.sqlite", create: bool = True):
+    `readonly=True` opens the file with a `mode=ro` URI (status, consolidate, history, verify --db):
+    such a connection never writes, never waits on a writer and works on a read-only file.
+    """
+
+    def __init__(self, path: str | Path = "jixiao.sqlite", create: bool = True, readonly: bool = False):
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.readonly = readonly
+        if (readonly or not create) and not self.path.exists():
             raise StoreError(f"数据库 {self.path} 不存在（先用 jixiao collect 收集报表）")
+        if self.path.exists():
+            if self.path.is_dir():
+                raise StoreError(f"{self.path} 是文件夹，不是数据库文件")
+            check_file_kind(self.path)
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.executescript(SCHEMA)
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"无法打开数据库 {self.path}：{exc}（文件可能不是 jixiao 数据库或已损坏）") from exc
+            if readonly:
+                self.db = self._open_readonly()
+            else:
+                self.db = connect(self.path, readonly=False)
+                if detect_version(self.db, self.path) < SCHEMA_VERSION:
+                    migrate(self.db, self.path)
+                if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise explain(exc, self.path, busy_seconds()) from exc
+        self.db.row_factory = sqlite3.Row
+        self._years_in_use: dict[int | None, bool] = {}
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        db = connect(self.path, readonly=True)
+        if detect_version(db, self.path) < SCHEMA_VERSION:  # an older store: upgrade it once, then read
+            db.close()
+            if not os.access(self.path, os.W_OK):
+                raise StoreError(f"数据库 {self.path} 是旧版本结构，且文件只读，无法升级；请先在可写的位置运行一次 jixiao collect")
+            Store(self.path, create=False).close()
+            db = connect(self.path, readonly=True)
+            detect_version(db, self.path)
+        return db
 
     def close(self) -> None:
         self.db.close()
@@ -100,12 +117,93 @@ class Store:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    # -- the bureau key and the register of issued workbooks ----------------
+    @property
+    def key(self) -> str:
+        """The bureau key (hex).  Never printed, logged or exported except by `jixiao key export`."""
+        return self.db.execute("SELECT key FROM bureau_key WHERE id = 1").fetchone()[0]
+
+    def set_key(self, key: str) -> None:
+        """Adopt another bureau machine's key (only while this store has issued nothing under its own)."""
+        bytes.fromhex(key)
+        with self._write() as cur:
+            if cur.execute("SELECT key FROM bureau_key WHERE id = 1").fetchone()[0] == key:
+                return
+            if cur.execute("SELECT COUNT(*) FROM issued").fetchone()[0]:
+                raise StoreError(f"数据库 {self.path} 已用自己的密钥下发过工作簿，不能再换用另一密钥")
+            cur.execute("UPDATE bureau_key SET key = ?, created_at = ? WHERE id = 1", (key, _now()))
+
+    def register(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Record issued workbooks (return_id, budget_code, unit_name, parent_dept, year, template_id,
+        template_version, file) in one transaction."""
+        now = _now()
+        data = [(r["return_id"], r["budget_code"], r.get("unit_name"), r.get("parent_dept"), int(r["year"]),
+                 r["template_id"], r["template_version"], now, r.get("file")) for r in rows]
+        with self._write() as cur:
+            cur.executemany("INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
+        return len(data)
+
+    def issued(self, return_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM issued WHERE return_id = ?", (return_id,)).fetchone()
+        return dict(row) if row else None
+
+    def register_in_use(self, year: int | None) -> bool:
+        if year not in self._years_in_use:
+            self._years_in_use[year] = self.db.execute(
+                "SELECT 1 FROM issued WHERE year IS ? LIMIT 1", (year,)).fetchone() is not None
+        return self._years_in_use[year]
+
+    def current_owner(self, return_id: str, budget_code: str) -> str | None:
+        row = self.db.execute(
+            "SELECT budget_code FROM submissions WHERE return_id = ? AND is_current = 1 AND budget_code IS NOT ? "
+            "LIMIT 1", (return_id, budget_code)).fetchone()
+        return row[0] if row else None
+
+    def issuance(self) -> Issuance:
+        """The identity-check context: key, register, current returns."""
+        return Issuance(self.key, self.issued, self.register_in_use, self.current_owner)
+
     # -- writing ---------------------------------------------------------
-    def add(self, v: Verification, source_path: str | None = None) -> Stored:
-        """Store one verified file in one transaction; returns what happened to it."""
+    def _write(self):
+        store = self
+
+        class _Tx:
+            def __enter__(self):
+                self.cur = store.db.cursor()
+                try:
+                    self.cur.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise explain(exc, store.path, busy_seconds()) from exc
+                return self.cur
+
+            def __exit__(self, kind, exc, tb):
+                try:
+                    if kind is None:
+                        self.cur.execute("COMMIT")
+                        return False
+                    if store.db.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                        self.cur.execute("ROLLBACK")
+                except sqlite3.Error as err:
+                    if store.db.in_transaction:
+                        store.db.execute("ROLLBACK")
+                    raise explain(err, store.path) from err
+                if isinstance(exc, sqlite3.Error):
+                    raise explain(exc, store.path) from exc
+                return False
+
+        return _Tx()
+
+    def add(self, v: Verification, source_path: str | None = None, hold: str | None = None,
+            file_mtime: str | None = None) -> Stored:
+        """Store one verified file in one transaction; returns what happened to it.
+
+        `hold`: the reason this return's identity is in doubt; it is stored but never made current.
+        """
         ret = v.ret
         path = source_path or ret.file
         now = _now()
+        if v.report is None:
+            return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))
         data = v.to_dict()
         return_part = {k: data.get(k) for k in ("file", "sha256", "template", "return_id", "unit", "inputs", "notes",
                                                  "explanations", "tables")}
@@ -113,58 +211,96 @@ class Store:
                                  for k, x in ret.cached.items()}
         report_part = {k: data.get(k) for k in ("indicators", "subtotals", "computed", "total", "cached_total", "grade",
                                                  "cached_grade", "errors", "warnings", "findings")}
-        accepted = v.report is not None
-        reason = None
-        if not accepted:
-            reason = ret.rejected or (v.findings[0].message if v.findings else "无法识别")
         unit = ret.unit or {}
         year = _int(unit.get("year"))
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            row = cur.execute("SELECT id, status, errors FROM submissions WHERE sha256 = ?", (ret.sha256,)).fetchone()
+        code = str(unit.get("budget_code") or "") or None
+        mtime = file_mtime if file_mtime is not None else mtime_text(path)
+        with self._write() as cur:
+            row = cur.execute("SELECT * FROM submissions WHERE sha256 = ?", (ret.sha256,)).fetchone()
             if row is not None:
                 cur.execute("INSERT INTO sightings (submission_id, path, seen_at, outcome) VALUES (?, ?, ?, ?)",
                             (row["id"], path, now, DUPLICATE))
-                cur.execute("COMMIT")
-                return Stored(DUPLICATE, row["id"], bool(row["errors"]))
-            outcome = REJECTED
-            previous = None
-            if accepted:
-                previous = cur.execute(
-                    "SELECT id FROM submissions WHERE budget_code = ? AND year IS ? AND is_current = 1 AND status = 'accepted'",
-                    (str(unit.get("budget_code") or ""), year)).fetchone()
-                outcome = UPDATED if previous else NEW
+                note, current = None, None
+                if not row["is_current"] and row["hold"] is None:
+                    cur_row = self._current_row(cur, row["budget_code"], row["year"])
+                    if cur_row is not None and cur_row["id"] != row["id"]:
+                        current = _brief(cur_row)
+                        note = f"重新报送了旧版本（#{row['id']}）；当前仍为 #{cur_row['id']}（{cur_row['source_path']}）"
+                return Stored(DUPLICATE, row["id"], bool(row["errors"]), current=current, note=note or row["hold"])
+            previous = None if hold else self._current_row(cur, code, year)
+            newer = previous is None or (save_key(ret.saved_at, mtime)
+                                         >= save_key(previous["saved_at"], previous["file_mtime"]))
+            outcome = HELD if hold else (NEW if previous is None else (UPDATED if newer else OLDER))
             cur.execute(
                 """INSERT INTO submissions (sha256, received_at, source_path, status, reason, template_id,
                    template_version, return_id, budget_code, unit_name, parent_dept, year, total, cached_total, grade,
-                   errors, warnings, unexplained_warnings, is_current, return_json, report_json)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (ret.sha256 or f"unreadable:{path}", now, path, "accepted" if accepted else "rejected", reason,
-                 ret.template_id, ret.template_version, ret.return_id, str(unit.get("budget_code") or "") or None,
+                   errors, warnings, unexplained_warnings, is_current, return_json, report_json, hold, saved_at,
+                   file_mtime)
+                   VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (ret.sha256, now, path, hold, ret.template_id, ret.template_version, ret.return_id, code,
                  _text(unit.get("unit_name")), _text(unit.get("parent_dept")), year,
                  data.get("total"), _float(data.get("cached_total")), data.get("grade"), v.count("error"),
-                 v.count("warning"), v.count("warning", unexplained=True), 1 if accepted else 0,
+                 v.count("warning"), v.count("warning", unexplained=True),
+                 1 if outcome in (NEW, UPDATED) else 0,
                  json.dumps(return_part, ensure_ascii=False, default=str),
-                 json.dumps(report_part, ensure_ascii=False, default=str)))
+                 json.dumps(report_part, ensure_ascii=False, default=str), hold, ret.saved_at, mtime))
             new_id = cur.lastrowid
-            if previous is not None:
-                cur.execute("UPDATE submissions SET is_current = 0, superseded_by = ? WHERE id = ?", (new_id, previous["id"]))
+            if outcome == UPDATED:
+                cur.execute("UPDATE submissions SET is_current = 0, superseded_by = ? WHERE id = ?",
+                            (new_id, previous["id"]))
+            elif outcome == OLDER:
+                cur.execute("UPDATE submissions SET superseded_by = ? WHERE id = ?", (previous["id"], new_id))
+            if not hold:
+                cur.execute("UPDATE rejections SET replaced_by = ? WHERE path = ? AND replaced_by IS NULL",
+                            (new_id, path))
             cur.execute("INSERT INTO sightings (submission_id, path, seen_at, outcome) VALUES (?, ?, ?, ?)",
                         (new_id, path, now, outcome))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        return Stored(outcome, new_id, v.has_errors)
+        prev = _brief(previous) if previous is not None else None
+        return Stored(outcome, new_id, v.has_errors, previous=prev if outcome == UPDATED else None,
+                      current=prev if outcome == OLDER else None, note=hold)
+
+    def _reject(self, path: str, sha256: str, reason: str) -> Stored:
+        now = _now()
+        with self._write() as cur:
+            row = cur.execute("SELECT id FROM rejections WHERE path = ? AND sha256 = ?", (path, sha256)).fetchone()
+            if row is not None:
+                cur.execute("UPDATE rejections SET last_seen = ?, times = times + 1, reason = ? WHERE id = ?",
+                            (now, reason, row["id"]))
+                return Stored(REJECTED, row["id"], True, note="之前已拒收")
+            cur.execute("INSERT INTO rejections (path, sha256, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)",
+                        (path, sha256, reason, now, now))
+            return Stored(REJECTED, cur.lastrowid, True)
+
+    @staticmethod
+    def _current_row(cur, code: str | None, year: int | None) -> sqlite3.Row | None:
+        return cur.execute("SELECT * FROM submissions WHERE budget_code IS ? AND year IS ? AND is_current = 1",
+                           (code, year)).fetchone()
+
+    def use(self, budget_code: str, submission_id: int, chosen_by: str | None = None) -> dict[str, Any]:
+        """Make a submission its unit's current return (the clerk's choice), and log the choice."""
+        with self._write() as cur:
+            row = cur.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"数据库中没有编号为 {submission_id} 的报送")
+            if row["budget_code"] != budget_code:
+                raise StoreError(f"报送 #{submission_id} 属于预算编码 {row['budget_code']}，不是 {budget_code}")
+            if row["hold"]:
+                raise StoreError(f"报送 #{submission_id} 身份待核实（{row['hold']}），不能作为当前报表")
+            previous = self._current_row(cur, budget_code, row["year"])
+            if previous is not None and previous["id"] != submission_id:
+                cur.execute("UPDATE submissions SET is_current = 0, superseded_by = ? WHERE id = ?",
+                            (submission_id, previous["id"]))
+            cur.execute("UPDATE submissions SET is_current = 1, superseded_by = NULL WHERE id = ?", (submission_id,))
+            cur.execute("INSERT INTO choices (budget_code, year, submission_id, previous_id, chosen_at, chosen_by) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (budget_code, row["year"], submission_id,
+                                                      previous["id"] if previous is not None else None, _now(),
+                                                      chosen_by))
+        return {"submission": _brief(row), "previous": _brief(previous) if previous is not None else None}
 
     # -- reading -----------------------------------------------------------
     def current(self, year: int) -> list[dict[str, Any]]:
         """The current accepted submission of every unit for a year, with its JSON decoded."""
-        rows = self.db.execute(
-            "SELECT * FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? ORDER BY budget_code",
-            (year,)).fetchall()
-        return [self._decode(r) for r in rows]
+        return list(self.iter_current(year))
 
     def iter_current(self, year: int):
         """Like current(), one row at a time (for consolidating thousands of returns in bounded memory)."""
@@ -174,21 +310,35 @@ class Store:
         for row in cur:
             yield self._decode(row)
 
-    def history(self, budget_code: str, year: int) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM submissions WHERE budget_code = ? AND year = ? ORDER BY id",
-                               (budget_code, year)).fetchall()
+    def history(self, budget_code: str, year: int | None = None) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM submissions WHERE budget_code = ? AND (? IS NULL OR year = ?) ORDER BY id",
+                               (budget_code, year, year)).fetchall()
         return [self._decode(r) for r in rows]
 
-    def rejected(self) -> list[dict[str, Any]]:
+    def choices(self, budget_code: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM choices WHERE budget_code = ? ORDER BY id",
+                                                 (budget_code,))]
+
+    def held(self, year: int | None = None) -> list[dict[str, Any]]:
+        """Returns held as 待核实 (identity errors), newest first."""
         return [dict(r) for r in self.db.execute(
-            "SELECT id, sha256, received_at, source_path, reason FROM submissions WHERE status = 'rejected' ORDER BY id")]
+            "SELECT id, received_at, source_path, budget_code, unit_name, year, return_id, hold FROM submissions "
+            "WHERE hold IS NOT NULL AND (? IS NULL OR year = ?) ORDER BY id DESC", (year, year))]
+
+    def rejected(self, outstanding: bool = False) -> list[dict[str, Any]]:
+        """Rejected files (path, hash, reason, times seen); `outstanding`: not yet replaced by a good return."""
+        where = "WHERE replaced_by IS NULL" if outstanding else ""
+        return [dict(r) for r in self.db.execute(
+            f"SELECT id, path AS source_path, sha256, reason, first_seen, last_seen, times, replaced_by "
+            f"FROM rejections {where} ORDER BY id")]
 
     def counts(self) -> dict[str, int]:
-        row = self.db.execute("""SELECT COUNT(*) AS files,
-                                 SUM(status = 'accepted') AS accepted, SUM(status = 'rejected') AS rejected,
+        row = self.db.execute("""SELECT COUNT(*) AS files, SUM(hold IS NULL) AS accepted, SUM(hold IS NOT NULL) AS held,
                                  SUM(is_current) AS current FROM submissions""").fetchone()
         sightings = self.db.execute("SELECT COUNT(*) FROM sightings").fetchone()[0]
-        return {k: int(row[k] or 0) for k in ("files", "accepted", "rejected", "current")} | {"sightings": sightings}
+        rejected = self.db.execute("SELECT COUNT(*) FROM rejections").fetchone()[0]
+        return {k: int(row[k] or 0) for k in ("files", "accepted", "held", "current")} | {
+            "sightings": sightings, "rejected": rejected}
 
     def prior_year_prefill(self, budget_code: str, year: int) -> dict[str, Any]:
         """Inputs of next year's workbook taken from this year's current return: 上年三公经费预算数/决算数, 上年结转."""
@@ -214,6 +364,12 @@ class Store:
         d["return"] = json.loads(d.pop("return_json") or "{}")
         d["report"] = json.loads(d.pop("report_json") or "{}")
         return d
+
+
+def _brief(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: row[k] for k in ("id", "source_path", "budget_code", "year", "saved_at", "file_mtime", "received_at")}
 
 
 def _int(v: Any) -> int | None:

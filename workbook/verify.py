@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from . import identity
 from .engine import score
 from .formulas import named_formulas
 from .generate.layout import META, WorkbookPlan, build_plan
@@ -167,6 +168,7 @@ def verify(ret: Return) -> Verification:
         findings.append(Finding("error", "template_modified", "template_hash",
                                 "工作簿记录的模板内容与本机模板不一致（模板改过但版本号未变，请用对应版本的模板核验）"))
     findings.extend(identity_findings(ret))
+    findings = identity.legacy_filter(findings, ret) + identity.meta_findings(ret)
     inputs = dict(ret.inputs)
     inputs.update({f"note_{k}": v for k, v in ret.notes.items()})
     report = score(inputs, t, ret.explanations)

@@ -11,6 +11,7 @@ from typing import Any
 from .. import __version__
 from ..engine import score_values
 from ..excel_limits import ExcelLimitError, excel_problems
+from ..identity import mac
 from ..template import Template, default_template
 from ..values import Values
 from .layout import TABLES, Ctx, build_plan
@@ -40,9 +41,10 @@ class WorkbookFactory:
     """Builds the base workbook of a template once; `build` then renders one unit's workbook in milliseconds."""
 
     def __init__(self, template: Template | None = None, password: str = DEFAULT_PASSWORD,
-                 locked_identity: bool = True):
+                 locked_identity: bool = True, key: str | None = None):
         self.template = template or default_template()
         self.password = password
+        self.key = key  # the bureau key (hex): when given, each workbook carries its identity MAC
         self.plan = build_plan(self.template, locked_identity=locked_identity)
         protection = ProtectionHash.of(password)  # one salted SHA-512 hash per batch (~50 ms)
         base = render_base(self.plan, protection)
@@ -77,6 +79,8 @@ class WorkbookFactory:
             "parent_dept": str(raw.get("parent_dept") or ""), "year": str(raw.get("year") or ""),
             "generated_at": when.isoformat(),
         }
+        if self.key:
+            meta["mac"] = mac(self.key, meta["return_id"], meta["budget_code"], meta["year"], t.id, t.version)
         return self.base.render(ctx, meta, tables)
 
     def write(self, path: str | Path, unit: Unit | None = None, values: dict[str, Any] | None = None,

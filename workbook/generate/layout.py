@@ -22,7 +22,7 @@ AUDIT_PARTS_COL = 5  # 审核: the first hidden column of counting rows' part ce
 SHEET_ORDER = [GUIDE, COVER, PROFILE, FINANCE, SCORING, GOALS, EVALUATORS, SUMMARY, SCORE, AUDIT, META]
 
 META_KEYS = ["template_id", "template_version", "template_hash", "generator", "generator_version",
-             "return_id", "unit_name", "budget_code", "parent_dept", "year", "generated_at"]
+             "return_id", "unit_name", "budget_code", "parent_dept", "year", "generated_at", "mac"]
 
 GOAL_ROWS = 8
 EVALUATOR_ROWS = 6
