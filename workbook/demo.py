@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,11 +70,25 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
     roster = read_roster(roster_path, YEAR)
     step(f"花名册：{roster_path}（{len(roster)} 个单位，其中 {len(roster) - 1} 个为合成演示单位）")
 
-    # 2. generate
-    factory = WorkbookFactory()
-    workbooks = out / "1-下发工作簿"
-    generate_batch(roster, workbooks, factory)
-    step(f"已生成 {len(roster)} 个锁定的填报工作簿：{workbooks}")
+    # 2. generate: every workbook registered in the store and signed with the bureau key
+    db = out / "jixiao.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    with Store(db) as store:
+        factory = WorkbookFactory(key=store.key)
+        workbooks = out / "1-下发工作簿"
+        issued: list[dict[str, Any]] = []
+
+        def issue(unit: Unit, path: Path) -> str:
+            rid = str(uuid.uuid4())
+            issued.append({"return_id": rid, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
+                           "parent_dept": unit.parent_dept, "year": unit.year, "template_id": factory.template.id,
+                           "template_version": factory.template.version, "file": str(path)})
+            return rid
+
+        generate_batch(roster, workbooks, factory, return_id=issue)
+        store.register(issued)
+    step(f"已生成 {len(roster)} 个锁定的填报工作簿，已登记并签名：{workbooks}")
 
     # 3. simulate the units' replies
     returns = out / "2-报回文件"
@@ -127,6 +143,8 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
             first = dict(inputs)
             first["late_fund_count"] = 2
             p = reply(unit, first, name=safe_filename(unit).replace(".xlsx", "-第一次.xlsx"))
+            earlier = p.stat().st_mtime - 86400
+            os.utime(p, (earlier, earlier))  # saved a day before the correction
             scenarios[p.name] = "第一次报送：支付进度扣分且未写原因（后被更正版取代，保留在历史中）"
             p = reply(unit, with_notes(inputs), name=safe_filename(unit).replace(".xlsx", "-更正.xlsx"))
             scenarios[p.name] = "更正后重新报送：成为当前有效报表"
@@ -146,10 +164,6 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
     step(f"已模拟各单位报回 {sum(1 for _ in returns.iterdir())} 个文件：{returns}")
 
     # 4. collect
-    db = out / "jixiao.sqlite"
-    if db.exists():
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
     with Store(db) as store:
         # the first submission of the resubmitting unit arrives before its correction
         ordered = sorted(returns.iterdir(), key=lambda f: ("更正" in f.name, f.name))
