@@ -25,7 +25,7 @@ from workbook.store import Store
 from workbook.store_schema import V1
 
 from . import forge
-from .conftest import seed_inputs
+from .conftest import require_soffice, seed_inputs
 from .helpers import unit_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -399,3 +399,16 @@ def _write(p: Path, data: bytes) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
     return p
+
+
+def test_signed_return_saved_by_libreoffice_keeps_its_identity(bureau):
+    """A unit filling the workbook in a real spreadsheet program: the MAC and both identity copies survive."""
+    require_soffice()
+    from workbook.libreoffice import recalculate
+
+    src = bureau.put("100001-甲单位.xlsx", bureau.filled(A), "typed")
+    (saved,) = recalculate([src], bureau.tmp / "saved")
+    ret = read_return(saved)
+    assert ret.meta["mac"] == read_return(src).meta["mac"] and ret.saved_at
+    res = jx("verify", saved, "--db", bureau.db, "--json")
+    assert res.returncode == 0 and not codes(res)[0] & IDENTITY, res.stdout[-1500:]
