@@ -40,11 +40,13 @@ class Unit:
 class WorkbookFactory:
     """Builds the base workbook of a template once; `build` then renders one unit's workbook in milliseconds."""
 
+    key: str | None = None  # the bureau key (hex): when set, each workbook carries its identity MAC
+
     def __init__(self, template: Template | None = None, password: str = DEFAULT_PASSWORD,
                  locked_identity: bool = True, key: str | None = None):
         self.template = template or default_template()
         self.password = password
-        self.key = key  # the bureau key (hex): when given, each workbook carries its identity MAC
+        self.key = key
         self.plan = build_plan(self.template, locked_identity=locked_identity)
         protection = ProtectionHash.of(password)  # one salted SHA-512 hash per batch (~50 ms)
         base = render_base(self.plan, protection)
