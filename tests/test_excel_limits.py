@@ -207,7 +207,8 @@ def test_roster_batch_filled_return_and_district_workbook_are_excel_clean(tmp_pa
     roster.write_text("预算编码,单位名称,主管部门\n100001,甲单位,区财政局\n100002,乙_x0041_单位,区财政局\n", encoding="utf-8")
     out = tmp_path / "batch"
     run = subprocess.run([sys.executable, "-m", "cli.main", "generate", "--roster", str(roster), "--year", "2021",
-                          "--out-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          "--out-dir", str(out), "--db", str(tmp_path / "j.sqlite")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     issued = sorted(out.glob("*.xlsx"))
     assert len(issued) == 2

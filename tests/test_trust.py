@@ -97,6 +97,18 @@ def test_generated_returns_carry_a_mac_and_are_registered(bureau):
     assert res.returncode == 0 and not codes(res)[0] & IDENTITY, res.stdout[:2000]
 
 
+def test_generate_roster_registers_in_the_default_store(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("预算编码,单位名称,主管部门\n100001,甲单位,区财政局\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "cli.main", "generate", "--roster", str(roster), "--year", "2021",
+                          "--out-dir", str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    (issued,) = (tmp_path / "out").iterdir()
+    with Store(tmp_path / "jixiao.sqlite", readonly=True) as s:
+        assert s.issued(read_return(issued).return_id)["budget_code"] == "100001"
+
+
 def test_relabelled_return_is_held_and_never_current(bureau):
     good_b = bureau.put("100002-乙单位.xlsx", bureau.filled(B), "first")
     assert jx("collect", good_b.parent, "--db", bureau.db).returncode == 0
@@ -302,11 +314,19 @@ def test_read_only_store_file(bureau):
     try:
         res = jx("status", "--year", 2021, "--db", bureau.db)
         assert res.returncode == 0 and "甲单位" in res.stdout
-        res = jx("consolidate", "--year", 2021, "--db", bureau.db, "-o", bureau.tmp / "d.xlsx")
+        res = jx("consolidate", "--year", 2021, "--db", bureau.db, "-o", bureau.tmp / "d.xlsx",
+                 "--csv", bureau.tmp / "csv")
         assert res.returncode == 0, res.stderr
     finally:
         bureau.db.chmod(0o644)
     assert sha(bureau.db) == before
+    import zipfile
+
+    with Store(bureau.db, readonly=True) as s:
+        key = s.key.encode()
+    exported = zipfile.ZipFile(bureau.tmp / "d.xlsx")  # the secret never enters an export
+    assert not any(key in exported.read(n) for n in exported.namelist())
+    assert not any(key in p.read_bytes() for p in (bureau.tmp / "csv").iterdir())
 
 
 def test_rejections_are_per_file_and_remembered(bureau):

@@ -70,7 +70,7 @@ def meta_findings(ret: Return) -> list[Finding]:
                            "无法确认这是哪个单位哪一年度的报表"))
     for key in COMPARED:
         a, b = props.get(key), sheet.get(key)
-        if _blank(a) and _blank(b):
+        if (_blank(a) and _blank(b)) or (_blank(a) and key in REQUIRED):  # a missing property is reported above
             continue
         if _norm(a) != _norm(b):
             out.append(Finding("error", "identity_inconsistent", f"_jixiao!jx_{key}",
