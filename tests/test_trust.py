@@ -432,3 +432,22 @@ def test_signed_return_saved_by_libreoffice_keeps_its_identity(bureau):
     assert ret.meta["mac"] == read_return(src).meta["mac"] and ret.saved_at
     res = jx("verify", saved, "--db", bureau.db, "--json")
     assert res.returncode == 0 and not codes(res)[0] & IDENTITY, res.stdout[-1500:]
+
+
+def test_second_bureau_machine_shares_the_key(bureau):
+    key = bureau.tmp / "bureau.key"
+    assert jx("key", "export", "-o", key, "--db", bureau.db).returncode == 0
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert jx("key", "export", "-o", key, "--db", bureau.db).returncode == 2  # never overwrites
+    second = bureau.tmp / "second.sqlite"
+    res = jx("key", "import", key, "--db", second)
+    assert res.returncode == 0, res.stderr
+    path = bureau.put("a.xlsx", bureau.filled(A))
+    res = jx("verify", path, "--db", second, "--json")  # issued on the first machine, checked on the second
+    assert res.returncode == 0 and not codes(res)[0] & IDENTITY, res.stdout[-1500:]
+    forged = bureau.put("b.xlsx", forge.relabel(bureau.filled(A), budget_code="100002", unit_name="乙单位"))
+    assert "mac_invalid" in codes(jx("verify", forged, "--db", second, "--json"))[0]
+    other = bureau.tmp / "other.key"
+    other.write_text("ab" * 32, encoding="ascii")
+    res = jx("key", "import", other, "--db", bureau.db)  # the first machine has issued under its own key
+    assert res.returncode == 2 and "已用自己的密钥" in res.stderr

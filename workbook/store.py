@@ -96,6 +96,7 @@ class Store:
             raise explain(exc, self.path, busy_seconds()) from exc
         self.db.row_factory = sqlite3.Row
         self._years_in_use: dict[int | None, bool] = {}
+        self._key: str | None = None
 
     def _open_readonly(self) -> sqlite3.Connection:
         db = connect(self.path, readonly=True)
@@ -121,7 +122,9 @@ class Store:
     @property
     def key(self) -> str:
         """The bureau key (hex).  Never printed, logged or exported except by `jixiao key export`."""
-        return self.db.execute("SELECT key FROM bureau_key WHERE id = 1").fetchone()[0]
+        if self._key is None:
+            self._key = self.db.execute("SELECT key FROM bureau_key WHERE id = 1").fetchone()[0]
+        return self._key
 
     def set_key(self, key: str) -> None:
         """Adopt another bureau machine's key (only while this store has issued nothing under its own)."""
@@ -132,6 +135,7 @@ class Store:
             if cur.execute("SELECT COUNT(*) FROM issued").fetchone()[0]:
                 raise StoreError(f"数据库 {self.path} 已用自己的密钥下发过工作簿，不能再换用另一密钥")
             cur.execute("UPDATE bureau_key SET key = ?, created_at = ? WHERE id = 1", (key, _now()))
+        self._key = key
 
     def register(self, rows: Iterable[dict[str, Any]]) -> int:
         """Record issued workbooks (return_id, budget_code, unit_name, parent_dept, year, template_id,
