@@ -90,6 +90,8 @@ def verify_cmd(
         errors = sum(1 for v in results if v.has_errors and not v.rejected)
         typer.echo(f"\n共 {len(results)} 个文件：拒收 {rejected}，有错误 {errors}，"
                    f"无错误 {len(results) - rejected - errors}。")
+        if issuance is None and any(v.ret.meta.get("mac") for v in results):
+            typer.echo("提示：未给出 --db 或 --key，没有核对身份签名（单位、年度是否被冒用）。")
     code = exit_code(results)
     raise typer.Exit(2 if missing else code)
 

@@ -138,7 +138,7 @@ def issuance_findings(ret: Return, ctx: Issuance) -> list[Finding]:
             if not valid:
                 out.append(Finding("error", "mac_invalid", "docProps/custom.xml",
                                    "身份签名不符：报表编号、预算编码、年度或模板版本在下发后被改动过"
-                                   "（或不是本财政局下发的工作簿）"))
+                                   "（或不是用这个数据库的密钥下发的：请确认 --db 是下发时用的数据库）"))
     if ctx.issued is not None and not _blank(rid):
         if record is None and not valid and (in_use or not _blank(given)):
             out.append(Finding("error", "return_id_unknown", "return_id",

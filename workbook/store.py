@@ -100,7 +100,11 @@ class Store:
 
     def _open_readonly(self) -> sqlite3.Connection:
         db = connect(self.path, readonly=True)
-        if detect_version(db, self.path) < SCHEMA_VERSION:  # an older store: upgrade it once, then read
+        version = detect_version(db, self.path)
+        if version == 0:
+            db.close()
+            raise StoreError(f"数据库 {self.path} 是空的（先用 jixiao collect 收集报表），未作任何改动")
+        if version < SCHEMA_VERSION:  # an older store: upgrade it once, then read
             db.close()
             if not os.access(self.path, os.W_OK):
                 raise StoreError(f"数据库 {self.path} 是旧版本结构，且文件只读，无法升级；请先在可写的位置运行一次 jixiao collect")
