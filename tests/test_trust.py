@@ -186,12 +186,17 @@ def test_prechange_workbook_verifies_with_a_warning(tmp_path):
     res = jx("verify", path, "--json")
     assert res.returncode == 0 and not codes(res)[0] & IDENTITY, res.stdout[:1500]
     db = tmp_path / "j.sqlite"
-    Store(db).close()
+    with Store(db) as s:  # after the upgrade, one late unit of the same year got a signed workbook
+        s.register([{"return_id": str(uuid.uuid4()), "budget_code": "100009", "year": 2021, "template_id": "x",
+                     "template_version": "1"}])
     res = jx("verify", path, "--db", db, "--json")
     assert res.returncode == 0 and codes(res)[0] & IDENTITY == {"unsigned_return"}
     assert "启用签名之前" in res.stdout
     res = jx("collect", path.parent, "--db", db, "--json")
     assert res.returncode == 0 and json.loads(res.stdout)["counts"]["new"] == 1
+    posing = _write(tmp_path / "posing.xlsx", forge.relabel(path.read_bytes(), budget_code="100009", unit_name="丙单位"))
+    res = jx("verify", posing, "--db", db, "--json")  # claiming the unit that was issued a signed workbook
+    assert res.returncode == 1 and "mac_missing" in codes(res)[0]
 
 
 # -- which version is current ---------------------------------------------------------------------------

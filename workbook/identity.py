@@ -102,7 +102,7 @@ class Issuance:
 
     key: str | None = None
     issued: Callable[[str], dict[str, Any] | None] | None = None  # return_id -> register row
-    register_in_use: Callable[[int | None], bool] | None = None  # does the register hold this year?
+    signed_issue: Callable[[str, int | None], bool] | None = None  # was this unit issued a signed workbook that year?
     current_owner: Callable[[str, str], str | None] | None = None  # (return_id, budget_code) -> other unit
 
     @property
@@ -120,18 +120,18 @@ def issuance_findings(ret: Return, ctx: Issuance) -> list[Finding]:
     given = props.get("mac")
     valid = False
     year_int = _int(year)
-    in_use = bool(ctx.register_in_use and ctx.register_in_use(year_int))
+    in_use = bool(ctx.signed_issue and ctx.signed_issue(str(code), year_int))
     record = ctx.issued(rid) if ctx.issued and not _blank(rid) else None
     if ctx.key is not None:
         if _blank(given):
             if in_use or record is not None:
                 out.append(Finding("error", "mac_missing", "docProps/custom.xml",
-                                   f"文件没有身份签名（jixiao_mac）：{_year(year)} 年度的工作簿都由财政局登记下发并签名，"
+                                   f"文件没有身份签名（jixiao_mac）：财政局给该单位下发的 {_year(year)} 年度工作簿是登记并签名的，"
                                    "此文件的签名被删除，或不是财政局下发的文件"))
             else:
                 out.append(Finding("warning", "unsigned_return", "docProps/custom.xml",
-                                   "文件没有身份签名：它是在启用签名之前下发的工作簿，单位、年度和模板无法用签名证明，"
-                                   "请与下发名单核对单位名称和预算编码"))
+                                   "文件没有身份签名：它是在启用签名之前下发的工作簿（该单位该年度没有登记下发的记录），"
+                                   "单位、年度和模板无法用签名证明，请与下发名单核对单位名称和预算编码"))
         else:
             want = mac(ctx.key, rid, code, year, props.get("template_id") or "", props.get("template_version") or "")
             valid = hmac.compare_digest(want, str(given).strip().lower())

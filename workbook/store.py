@@ -95,7 +95,6 @@ class Store:
         except sqlite3.Error as exc:
             raise explain(exc, self.path, busy_seconds()) from exc
         self.db.row_factory = sqlite3.Row
-        self._years_in_use: dict[int | None, bool] = {}
         self._key: str | None = None
 
     def _open_readonly(self) -> sqlite3.Connection:
@@ -155,11 +154,10 @@ class Store:
         row = self.db.execute("SELECT * FROM issued WHERE return_id = ?", (return_id,)).fetchone()
         return dict(row) if row else None
 
-    def register_in_use(self, year: int | None) -> bool:
-        if year not in self._years_in_use:
-            self._years_in_use[year] = self.db.execute(
-                "SELECT 1 FROM issued WHERE year IS ? LIMIT 1", (year,)).fetchone() is not None
-        return self._years_in_use[year]
+    def signed_issue(self, budget_code: str, year: int | None) -> bool:
+        """Was this unit issued a registered (signed) workbook for that year?"""
+        return self.db.execute("SELECT 1 FROM issued WHERE budget_code = ? AND year IS ? LIMIT 1",
+                               (budget_code, year)).fetchone() is not None
 
     def current_owner(self, return_id: str, budget_code: str) -> str | None:
         row = self.db.execute(
@@ -169,7 +167,7 @@ class Store:
 
     def issuance(self) -> Issuance:
         """The identity-check context: key, register, current returns."""
-        return Issuance(self.key, self.issued, self.register_in_use, self.current_owner)
+        return Issuance(self.key, self.issued, self.signed_issue, self.current_owner)
 
     # -- writing ---------------------------------------------------------
     def _write(self):
