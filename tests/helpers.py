@@ -45,11 +45,9 @@ def expected_named(inputs: dict[str, Any]) -> dict[str, Any]:
     notes = {k: v for k, v in inputs.items() if k.startswith("note_")}
     raw = {k: v for k, v in inputs.items() if k not in TABLES}
     report = score({**raw, **notes})
-    out: dict[str, Any] = {f"score_{r.id}": r.display for r in report.indicators}
-    out.update({f"subtotal_{k}": v for k, v in report.subtotals.items()})
-    out.update(report.computed)
-    out["total_score"] = report.total
-    out["grade"] = report.grade
+    from workbook.formulas import shown_values
+
+    out: dict[str, Any] = shown_values(report_template(), report)
     from workbook.checks import NOT_LIVE, build_checks
 
     live = {c.id for c in build_checks(report_template()) if c.live}

@@ -20,10 +20,18 @@ PASS, SKIP, NOT_LIVE = "通过", "未填", "—"
 FAIL_WORD = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
+PORTABLE_REVISION = 3  # from this formula revision on: SUM(key) for blank-as-zero, ROUND before TEXT, 未完成
+
+
 def ref(t: Template, key: str) -> str:
-    """How a formula refers to a key: N(key) for a blank-as-zero cell, else the defined name."""
+    """How a formula refers to a key: a blank-as-zero cell as a number (0 when blank or text), else the name.
+
+    N(key) is #NUM! on a blank cell in Gnumeric; SUM(key) is 0 there as in Excel, WPS and LibreOffice.
+    """
     spec = t.inputs.get(key)
-    return f"N({key})" if spec is not None and spec.blank_zero else key
+    if spec is None or not spec.blank_zero:
+        return key
+    return f"SUM({key})" if t.formula_revision >= PORTABLE_REVISION else f"N({key})"
 
 
 def required_of(t: Template, keys: list[str]) -> list[str]:
@@ -71,9 +79,13 @@ def _is_int(t: Template, key: str) -> bool:
     return key in t.inputs and t.inputs[key].type == "int"
 
 
-def _text(expr: str, t: Template | None = None, key: str | None = None) -> str:
-    """TEXT(expr, "0.00"), or "0" for a count of people or items."""
-    return f'TEXT({expr},"{"0" if t is not None and key and _is_int(t, key) else "0.00"}")'
+def _text(expr: str, t: Template, key: str | None = None) -> str:
+    """TEXT(expr, "0.00"), or "0" for a count of people or items; rounded first from the portable revision on
+    (engines differ in how TEXT rounds 1.005)."""
+    digits = 0 if key and _is_int(t, key) else 2
+    if t.formula_revision >= PORTABLE_REVISION:
+        expr = f"ROUND({expr},{digits})"
+    return f'TEXT({expr},"{"0" if digits == 0 else "0.00"}")'
 
 
 def fmt_key(t: Template, key: str, value: Decimal) -> str:
@@ -162,13 +174,13 @@ class SpecCheck(Check):
     def message_formula(self, t: Template) -> str:
         if self.kind == "approx_equal":
             left, right = _linear(t, self.p["left"]), _linear(t, self.p["right"])
-            body = (f'"{_linear_label(t, self.p["left"])} "&{_text(left)}&"，{_linear_label(t, self.p["right"])} "&'
-                    f'{_text(right)}&"，相差 "&{_text(f"{left}-({right})")}&" 万元"')
+            body = (f'"{_linear_label(t, self.p["left"])} "&{_text(left, t)}&"，{_linear_label(t, self.p["right"])} "&'
+                    f'{_text(right, t)}&"，相差 "&{_text(f"{left}-({right})", t)}&" 万元"')
         elif self.kind == "not_greater":
             lk, rk = self.p["left"], self.p["right"]
             body = f'"{t.label(lk)} "&{_text(ref(t, lk), t, lk)}&"，{t.label(rk)} "&{_text(ref(t, rk), t, rk)}'
         else:
-            body = f'"{t.label(self.p["value"])} "&{_text(ref(t, self.p["value"]))}&" 万元"'
+            body = f'"{t.label(self.p["value"])} "&{_text(ref(t, self.p["value"]), t)}&" 万元"'
         return "=" + guard(t, self.keys(), body, blank='"相关数据未填"', invalid='"相关数据未填"')
 
 

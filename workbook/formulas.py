@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .checks import guard, ref
+from .checks import PORTABLE_REVISION, guard, ref
 from .numbers import excel_number
 from .template import Indicator, Template
 
@@ -31,13 +31,23 @@ def computed_formula(t: Template, key: str) -> str:
     return f"=ROUND({expr},2)"
 
 
+INCOMPLETE = "未完成"  # a subtotal, total or grade while a score it adds up shows 未填 or 无效
+
+
+def _sum_scores(t: Template, ids: list[str]) -> str:
+    names = ",".join("score_" + i for i in ids)
+    total = f"ROUND(SUM({names}),2)"
+    if t.formula_revision >= PORTABLE_REVISION:  # not a partial sum that looks like a (failing) result
+        return f'=IF(COUNT({names})<{len(ids)},"{INCOMPLETE}",{total})'
+    return "=" + total
+
+
 def subtotal_formula(t: Template, level_or_group: str) -> str:
-    ids = [i.id for i in t.indicators if level_or_group in (i.level, i.group)]
-    return f"=ROUND(SUM({','.join('score_' + i for i in ids)}),2)"
+    return _sum_scores(t, [i.id for i in t.indicators if level_or_group in (i.level, i.group)])
 
 
 def total_formula(t: Template) -> str:
-    return f"=ROUND(SUM({','.join('score_' + i.id for i in t.indicators)}),2)"
+    return _sum_scores(t, [i.id for i in t.indicators])
 
 
 def grade_formula(t: Template) -> str:
@@ -45,7 +55,25 @@ def grade_formula(t: Template) -> str:
     expr = f'"{bands[-1][1]}"'
     for minimum, grade in reversed(bands[:-1]):
         expr = f'IF(total_score>={excel_number(minimum)},"{grade}",{expr})'
+    if t.formula_revision >= PORTABLE_REVISION:
+        expr = f'IF(ISNUMBER(total_score),{expr},"{INCOMPLETE}")'
     return "=" + expr
+
+
+def shown_values(t: Template, report) -> dict[str, object]:
+    """What every named formula cell shows, computed by the engine (the cached and the expected values)."""
+    out: dict[str, object] = {f"score_{i.id}": i.display for i in report.indicators}
+    out.update(report.computed)
+    out.update({f"subtotal_{k}": v for k, v in report.subtotals.items()})
+    out["total_score"], out["grade"] = report.total, report.grade
+    if t.formula_revision >= PORTABLE_REVISION:
+        open_ids = {i.id for i in report.indicators if i.status != "ok"}
+        for ind in t.indicators:
+            if ind.id in open_ids:
+                out[f"subtotal_{ind.level}"] = out[f"subtotal_{ind.group}"] = INCOMPLETE
+        if open_ids:
+            out["total_score"] = out["grade"] = INCOMPLETE
+    return out
 
 
 @lru_cache(maxsize=8)

@@ -142,7 +142,7 @@ class TextCheck:
 
 
 # The newest formula revision this code renders (see Template.formula_revision).
-FORMULA_REVISION = 2
+FORMULA_REVISION = 3
 
 
 @dataclass(eq=False)  # hashable by identity: plans and expectations are cached per template object

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import identity
 from .engine import score
-from .formulas import named_formulas
+from .formulas import named_formulas, shown_values
 from .generate.layout import META, WorkbookPlan, build_plan
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
@@ -173,7 +173,7 @@ def verify(ret: Return) -> Verification:
     inputs.update({f"note_{k}": v for k, v in ret.notes.items()})
     report = score(inputs, t, ret.explanations)
     findings.extend(report.findings)
-    expected = expected_values(report)
+    expected = shown_values(t, report)
     if ret.uncached:
         findings.append(Finding("warning", "not_recalculated", "workbook",
                                 f"{len(ret.uncached)} 个公式单元格没有计算结果（文件未在电子表格程序中打开保存过），以复算结果为准"))
@@ -185,15 +185,6 @@ def verify(ret: Return) -> Verification:
             findings.append(Finding("error", "score_mismatch", name,
                                     f"{_describe(t, name)}：文件中为 {_show(cached)}，复算为 {_show(want)}"))
     return Verification(ret, report, findings)
-
-
-def expected_values(report: Report) -> dict[str, Any]:
-    out: dict[str, Any] = {f"score_{i.id}": i.display for i in report.indicators}
-    out.update({f"subtotal_{k}": v for k, v in report.subtotals.items()})
-    out.update(report.computed)
-    out["total_score"] = report.total
-    out["grade"] = report.grade
-    return out
 
 
 def _describe(t: Template, name: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks import NOT_LIVE, Check, CountingCheck, build_checks
-from ..formulas import named_formulas
+from ..formulas import named_formulas, shown_values
 from ..template import Input, Template
 from .textfit import row_height
 
@@ -51,6 +51,13 @@ class Ctx:
     raw: dict[str, Any]
     values: Any
     report: Any
+    _shown: dict[str, Any] | None = None
+
+    def shown(self, name: str) -> Any:
+        """What the named formula cell shows (engine values, 未完成 where a score is open), computed once."""
+        if self._shown is None:
+            self._shown = shown_values(self.values.t, self.report)
+        return self._shown[name]
 
 
 Cached = Callable[[Ctx], Any]
@@ -213,13 +220,8 @@ def _named_cached(t: Template, name: str) -> Cached:
     if name.startswith("score_"):
         ind_id = name.removeprefix("score_")
         return lambda c: c.report.indicator(ind_id).display
-    if name.startswith("subtotal_"):
-        sid = name.removeprefix("subtotal_")
-        return lambda c: c.report.subtotals[sid]
-    if name == "total_score":
-        return lambda c: c.report.total
-    if name == "grade":
-        return lambda c: c.report.grade
+    if name.startswith("subtotal_") or name in ("total_score", "grade"):
+        return lambda c: c.shown(name)
     return lambda c: c.report.computed[name]
 
 
@@ -509,9 +511,9 @@ class Builder:
         s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "", "label_center"))
         self.ranges["goals_quant"] = (GOALS, first, 3, row - 1, 4)
         s.merges.append(Merge(row, 0, row, 2, "绩效自评综合得分", "header"))
-        s.add(Cell(row, 3, "formula", "=total_score", "formula_money", cached=lambda c: c.report.total))
+        s.add(Cell(row, 3, "formula", "=total_score", "formula_money", cached=_named_cached(self.t, "total_score")))
         s.merges.append(Merge(row + 1, 0, row + 1, 2, "评价等次", "header"))
-        s.add(Cell(row + 1, 3, "formula", "=grade", "formula_center", cached=lambda c: c.report.grade))
+        s.add(Cell(row + 1, 3, "formula", "=grade", "formula_center", cached=_named_cached(self.t, "grade")))
         return s
 
     def table_input(self, s: SheetPlan, row: int, col: int, table: str, index: int, column: str) -> None:
@@ -635,8 +637,8 @@ class Builder:
         s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
         s.title("审核（自动核对，请逐条查看）", 4)
         s.label(1, 1, "总分 / 评价等次", "label")
-        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.report.total))
-        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.report.grade))
+        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=_named_cached(t, "total_score")))
+        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=_named_cached(t, "grade")))
         s.label(2, 1, "错误 / 警告 / 提示 条数", "label")
         s.add(Cell(2, 2, "formula", '=COUNTIF(audit_status,"错误")', "formula_center",
                    cached=_live_count("错误")))
