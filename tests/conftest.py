@@ -38,6 +38,17 @@ def require_soffice() -> str:
     raise AssertionError  # unreachable
 
 
+def require_ssconvert() -> str:
+    """The ssconvert binary (Gnumeric); skip with a reason locally, fail under CI=true."""
+    path = shutil.which("ssconvert")
+    if path:
+        return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true 但找不到 Gnumeric（ssconvert）：.ci/run 应该已安装 gnumeric")
+    pytest.skip("未安装 Gnumeric（ssconvert），跳过第二个电子表格引擎的重算测试；apt-get install gnumeric 后可运行")
+    raise AssertionError  # unreachable
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Excel-clean sweep: every workbook the suite produced that jixiao accepts must open clean in Excel.
 

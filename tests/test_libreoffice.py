@@ -55,6 +55,19 @@ EDGE_CASES: list[dict] = [
 ]
 
 
+def optional_blank_cases() -> list[dict]:
+    """Every blank-as-zero amount left blank, one at a time and all at once (the input prompt allows it)."""
+    from workbook.template import default_template
+
+    keys = [k for k, spec in default_template().inputs.items() if spec.blank_zero]
+    return [{k: None} for k in keys] + [dict.fromkeys(keys)]
+
+
+def engine_cases() -> list[dict]:
+    """The input sets every spreadsheet engine must score exactly as the Python engine does."""
+    return [{**seed_inputs(), **c} for c in EDGE_CASES + optional_blank_cases() + collect_hypothesis_cases(40)]
+
+
 def collect_hypothesis_cases(n: int) -> list[dict]:
     cases: list[dict] = []
 
@@ -71,7 +84,7 @@ def collect_hypothesis_cases(n: int) -> list[dict]:
 def recalculated(tmp_path_factory):
     require_soffice()
     work = tmp_path_factory.mktemp("lo")
-    cases = [{**seed_inputs(), **c} for c in EDGE_CASES + collect_hypothesis_cases(40)]
+    cases = engine_cases()
     blank = factory().build(SEED_UNIT)
     files = []
     for i, inputs in enumerate(cases):

@@ -1,8 +1,9 @@
 """Token-wise formula normalisation: Excel, WPS and LibreOffice re-serialise formulas differently.
 
 Removed or folded: the leading '=', whitespace, '$', case outside string literals,
-quotes around sheet names, _xlfn./_xlws. prefixes, and number spelling (0.50 = .5).
-String literals are kept exactly.
+quotes around sheet names, _xlfn./_xlws. prefixes, and number spelling: a numeric literal is
+compared by the double it denotes (0.50 = .5, 5 = 5.0, 0.2 = 0.200000000000000000003 as Gnumeric
+writes it).  String literals are kept exactly.
 """
 
 from __future__ import annotations
@@ -34,10 +35,7 @@ def normalize_formula(formula: str) -> str:
         elif kind == "sheet":
             out.append(tok[1:-2].replace("''", "'").upper() + "!")
         elif kind == "num":
-            try:
-                out.append(format(Decimal(tok).normalize(), "f"))
-            except InvalidOperation:
-                out.append(tok)
+            out.append(_number(tok))
         elif kind == "word":
             w = tok.upper()
             for prefix in ("_XLFN.", "_XLWS."):
@@ -51,6 +49,15 @@ def normalize_formula(formula: str) -> str:
         else:
             out.append(tok)
     return "".join(out)
+
+
+def _number(tok: str) -> str:
+    """A numeric literal by value: the shortest decimal spelling of the double it denotes."""
+    try:
+        value = float(Decimal(tok))
+    except (InvalidOperation, OverflowError):
+        return tok
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def same_formula(a: str, b: str) -> bool:

@@ -23,7 +23,8 @@ from .report import Finding, FindingCounts, Report, indicator_dict, number, sort
 from .template import Template
 from .xlsx import cell_ref, split_ref
 
-IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase")  # written by Excel itself
+IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase",  # written by Excel itself
+                         "Print_Titles", "Print_Area")  # print settings as Gnumeric names them
 
 
 @dataclass
