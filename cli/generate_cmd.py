@@ -27,6 +27,8 @@ def generate(
     password: str = typer.Option(DEFAULT_PASSWORD, "--password", help="工作表保护密码"),
     db: Path = typer.Option(None, "--db", help="数据库（批量生成时默认 jixiao.sqlite）：登记下发的工作簿并签名，"
                                               "用上年报表预填上年数"),
+    region: str = typer.Option(None, "--region", help="地区名称，显示在封面标题上（默认为模板中的“岳阳楼区”）"),
+    bureau: str = typer.Option(None, "--bureau", help="下发单位（财政局）名称，显示在封面和填报说明中（默认为“<地区>财政局”）"),
 ) -> None:
     """生成单位填报用的锁定工作簿（单个，或按花名册批量），登记到数据库并写入身份签名。"""
     if roster is None and output is None:
@@ -38,7 +40,7 @@ def generate(
             fail("生成单个工作簿需要 --unit-name 和 --budget-code", 2)
         unit = Unit(unit_name, budget_code, year, parent_dept)
         store = _open_store(db) if db else None
-        factory = WorkbookFactory(password=password, key=store.key if store else None)
+        factory = WorkbookFactory(password=password, key=store.key if store else None, region=region, bureau=bureau)
         if store:
             _prefill_from_store([unit], store, year)
         issued: list[dict] = []
@@ -62,7 +64,7 @@ def generate(
         raise typer.Exit(2) from None
     db = db or Path("jixiao.sqlite")
     store = _open_store(db)
-    factory = WorkbookFactory(password=password, key=store.key)
+    factory = WorkbookFactory(password=password, key=store.key, region=region, bureau=bureau)
     prefilled = _prefill_from_store(units, store, year)
     issued: list[dict] = []
     start = time.perf_counter()

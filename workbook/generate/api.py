@@ -43,11 +43,14 @@ class WorkbookFactory:
     key: str | None = None  # the bureau key (hex): when set, each workbook carries its identity MAC
 
     def __init__(self, template: Template | None = None, password: str = DEFAULT_PASSWORD,
-                 locked_identity: bool = True, key: str | None = None):
+                 locked_identity: bool = True, key: str | None = None, region: str | None = None,
+                 bureau: str | None = None):
+        """`region` (e.g. 岳阳楼区) and `bureau` (e.g. 岳阳楼区财政局) name the issuer on the cover and guide;
+        by default the template's region and “<region>财政局”."""
         self.template = template or default_template()
         self.password = password
         self.key = key
-        self.plan = build_plan(self.template, locked_identity=locked_identity)
+        self.plan = build_plan(self.template, locked_identity=locked_identity, region=region, bureau=bureau)
         protection = ProtectionHash.of(password)  # one salted SHA-512 hash per batch (~50 ms)
         base = render_base(self.plan, protection)
         problems = excel_problems(base)

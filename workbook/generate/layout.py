@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from ..checks import NOT_LIVE, Check, CountingCheck, build_checks
+from ..checks import NOT_LIVE, PORTABLE_REVISION, Check, CountingCheck, build_checks
 from ..formulas import named_formulas, shown_values
+from ..numbers import excel_number
 from ..template import Input, Template
-from .textfit import row_height
+from .textfit import page_breaks, printable_height, row_height
 
 GUIDE, COVER, PROFILE, FINANCE = "填报说明", "封面", "一、基本概况", "二、收支情况"
 SCORING, GOALS, EVALUATORS, SUMMARY = "评分数据", "三、绩效目标", "四、评价人员", "五、综述"
@@ -100,6 +102,8 @@ class SheetPlan:
     hidden_cols: set[int] = field(default_factory=set)  # helper columns (not shown, not printed)
     conditional: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     protect: bool = True
+    breaks: list[int] = field(default_factory=list)  # manual page breaks (before these rows)
+    scale: int | None = None  # print scale in percent; None: 100 % (fit to page width as a fallback)
 
     def add(self, cell: Cell) -> Cell:
         self.cells.append(cell)
@@ -128,6 +132,7 @@ class WorkbookPlan:
     names: dict[str, tuple[str, int, int]]  # single-cell defined names
     ranges: dict[str, tuple[str, int, int, int, int]]  # range names (tables, lists)
     locked_identity: bool
+    bureau: str = ""
 
     def sheet(self, name: str) -> SheetPlan:
         return next(s for s in self.sheets if s.name == name)
@@ -239,9 +244,13 @@ def _echo_num(t: Template, key: str) -> Cached:
 class Builder:
     """Builds the WorkbookPlan of a template."""
 
-    def __init__(self, t: Template, locked_identity: bool):
+    def __init__(self, t: Template, locked_identity: bool, region: str | None = None, bureau: str | None = None):
         self.t = t
         self.locked_identity = locked_identity
+        self.region = region or t.region
+        self.bureau = bureau or f"{self.region}财政局"
+        # the cell layout old returns were issued with stays as it was (their formulas are verified by position)
+        self.rev3 = t.formula_revision >= PORTABLE_REVISION
         self.names: dict[str, tuple[str, int, int]] = {}
         self.ranges: dict[str, tuple[str, int, int, int, int]] = {}
         self.formulas = named_formulas(t)
@@ -277,15 +286,16 @@ class Builder:
             for row in [m.r1 for m in sheet.merges if m.style == "title"] + \
                        [c.row for c in sheet.cells if c.style == "title"]:
                 sheet.heights[row] = max(sheet.heights.get(row, 0), 30)
-        return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity)
+        return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity, self.bureau)
 
     def guide(self) -> SheetPlan:
-        s = SheetPlan(GUIDE, widths={0: 84})
+        s = SheetPlan(GUIDE, widths={0: 88})
         t = self.t
         lines: list[tuple[str, str]] = [
             ("title", f"{t.form_title} — 填报说明"),
-            ("text", f"本工作簿是财政局统一下发的{t.title}（附件3-2）电子填报表（模板 {t.id} 版本 {t.version}）。"
-                     "所有得分、小计、总分和评价等次都由公式根据您填写的原始数据自动计算，不需要、也不能手工填写分数。"),
+            ("text", f"本工作簿是{self.bureau}统一下发的{t.title}（附件3-2）电子填报表。"
+                     "所有得分、小计、总分和评价等次都由公式根据您填写的原始数据自动计算，不需要、也不能手工填写分数。"
+                     "必填数据没有填完之前，总分和评价等次显示“未完成”。"),
             ("heading", "一、只填浅黄色单元格"),
             ("text", "浅黄色底纹的单元格是填报单元格，其余单元格（标题、公式、得分）已锁定。选中填报单元格时会出现填写提示；"
                      "输入不符合要求（如负数、文字填进数字格、分数超过上限）时会弹出错误提示，请按提示修改。"
@@ -306,54 +316,69 @@ class Builder:
                      "请在该行“审核说明”栏写明理由；“提示”仅供参考；“通过”表示没有问题。"),
             ("heading", "四、保存和报送"),
             ("text", "请用 Microsoft Excel、WPS 表格或 LibreOffice 打开填写，填写完成后直接保存为 .xlsx 格式"
-                     "（不要另存为 .xls、.et 或 .xlsm，不要加打开密码），保持文件名不变，按财政局要求报送。"),
+                     "（不要加打开密码），保持文件名不变，按财政局要求报送。另存为 .ods（LibreOffice 的默认格式）、"
+                     ".xls、.et（WPS 的默认格式）或 .xlsm 的文件不能接收：用 LibreOffice 或 WPS 保存时，"
+                     "请在“保存类型”中选择“Excel 2007-365 (.xlsx)”，并在询问格式时选择“保持当前格式”或“使用 Excel 格式”。"),
             ("text", "请不要插入或删除行列、不要复制整行整列粘贴、不要修改工作表名称。从别处复制数字时，"
                      "请用“选择性粘贴 — 数值”。财政局收到后会用程序重新计算全部得分并核对公式，手工改动的分数或公式会被发现。"),
         ]
         for row, (kind, text) in enumerate(lines):
             s.label(row, 0, text, {"title": "title", "heading": "heading", "text": "guide"}[kind])
             if kind == "text":
-                s.fit(row, [(text, 84)])
+                s.fit(row, [(text, s.widths[0])])
             elif kind == "title":
                 s.heights[row] = 30
         return s
 
-    def _form_rows(self, s: SheetPlan, row: int, keys: list[str], widths: tuple[float, float, float]) -> int:
+    def _form_rows(self, s: SheetPlan, row: int, keys: list[str]) -> int:
         """One input per row: label | value | help."""
+        widths = (s.widths[0], s.widths[1], s.widths.get(2, 0))
         for key in keys:
             spec = self.t.inputs[key]
             s.label(row, 0, spec.label + (f"（{spec.unit}）" if spec.unit not in ("文本", "是否", "日期") else ""))
             self.input_cell(s, row, 1, key)
             if spec.help:
                 s.label(row, 2, spec.help, "help")
+            elif len(s.widths) > 2 and self.rev3:
+                s.label(row, 2, "", "help")
             if spec.long:
                 s.heights[row] = 170  # about ten lines; clerks may enlarge rows (format_rows is allowed)
             else:
-                s.fit(row, [(spec.label, widths[0]), (spec.help, widths[2])])
+                s.fit(row, [(spec.label, widths[0]), (spec.help, widths[2])], 24 if self.rev3 else 20)
             row += 1
         return row
 
     def cover(self) -> SheetPlan:
         t = self.t
-        s = SheetPlan(COVER, widths={0: 22, 1: 48, 2: 36})
-        s.merges.append(Merge(0, 0, 0, 2, f"{t.region}部门（单位）整体支出\n绩效评价自评报告", "cover_title"))
-        s.heights[0] = 70
         keys = [k for k, spec in t.inputs.items() if spec.section == "cover"]
-        end = self._form_rows(s, 2, keys, (22, 48, 36))
-        s.merges.append(Merge(end + 1, 0, end + 1, 2, f"{t.region}财政局（制）", "center"))
+        helps = any(t.inputs[k].help for k in keys)
+        s = SheetPlan(COVER, widths={0: 22, 1: 40, 2: 28} if helps else {0: 24, 1: 66})
+        last = len(s.widths) - 1
+        s.merges.append(Merge(0, 0, 0, last, f"{self.region}部门（单位）整体支出\n绩效评价自评报告", "cover_title"))
+        s.heights[0] = 90
+        if self.rev3:  # the year under the title, from the locked year cell
+            s.merges.append(Merge(1, 0, 1, last, "", "cover_year"))
+            s.add(Cell(1, 0, "formula", '=IF(ISNUMBER(year),year&"年度","")', "cover_year",
+                       cached=_year_title))
+            s.heights[1] = 40
+        end = self._form_rows(s, 2, keys)
+        s.heights[end] = 30
+        s.merges.append(Merge(end + 1, 0, end + 1, last, f"{self.bureau}（制）", "cover_bureau"))
+        s.heights[end + 1] = 30
         return s
 
     def profile(self) -> SheetPlan:
-        s = SheetPlan(PROFILE, widths={0: 26, 1: 70, 2: 36}, freeze=(2, 0))
+        s = SheetPlan(PROFILE, widths={0: 20, 1: 50, 2: 22}, freeze=(2, 0), repeat_rows=(1, 1))
         s.title("一、部门（单位）基本概况", 2)
         s.header(1, ["项目", "填写内容", "说明"])
         keys = [k for k, spec in self.t.inputs.items() if spec.section == "profile"]
-        self._form_rows(s, 2, keys, (26, 70, 36))
+        self._form_rows(s, 2, keys)
         return s
 
     def finance(self) -> SheetPlan:
         t = self.t
-        s = SheetPlan(FINANCE, widths={0: 30, **{c: 14 for c in range(1, 9)}}, landscape=True)
+        s = SheetPlan(FINANCE, widths={0: 26, **{c: 12 for c in range(1, 9)}}, landscape=True)
+        name_height = row_height([("名" * 20, s.widths[0])], 22)  # a long unit name in two lines
         s.title("二、部门（单位）收支情况", 8)
         row = 1
 
@@ -375,7 +400,7 @@ class Builder:
                     for k in keys:
                         s.merges.append(Merge(head, col, sub, col, t.label(k), "header"))
                         col += 1
-            s.heights[sub] = 34
+            s.heights[sub] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for _, ks in groups for k in ks])
             s.heights[head] = 22
             self.echo(s, data, 0, "unit_name", "formula_text")
             self.named_formula(s, data, 1, total_key, "formula_money")
@@ -387,7 +412,7 @@ class Builder:
                     else:
                         self.input_cell(s, data, col, k)
                     col += 1
-            s.heights[data] = 22
+            s.heights[data] = name_height
             row = data + 2
 
         table("年度收入情况（万元）", "income_total",
@@ -405,6 +430,7 @@ class Builder:
         s.label(row, 3, "说明", "header")
         s.merges.append(Merge(row + 1, 3, row + 1, 8, "累计结余 = 收入合计 − 支出合计；当年结余 = 累计结余 − 上年结转（可为负数）。",
                               "help"))
+        s.heights[row], s.heights[row + 1] = 22, name_height
         row += 3
         table("“三公”经费（本年决算数，万元）", "sangong_total",
               [("其中：", ["sangong_reception", "sangong_vehicle_ops", "sangong_vehicle_buy", "sangong_abroad"])])
@@ -419,23 +445,33 @@ class Builder:
         s.label(row, 4, "说明", "header")
         s.merges.append(Merge(row + 1, 4, row + 1, 8, "本年预算数为年初批复数；上年预算数、决算数见上年自评表和决算报表。没有请填 0。",
                               "help"))
-        s.heights[row + 1] = 34
+        s.heights[row] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for k in
+                                       ["sangong_budget", "sangong_prior_budget", "sangong_prior_actual"]])
+        s.heights[row + 1] = max(34, name_height)
         row += 3
         table("固定资产（万元）", "assets_total",
               [("其中：", ["assets_in_use", "assets_leased"]), (None, ["assets_other"])])
+        starts = sorted(m.r1 for m in s.merges if m.style == "subtitle")
+        last = max(c.row for c in s.cells)
+        blocks = [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True)]
+        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
+        s.breaks = page_breaks(heights, blocks, printable_height(True), printable_height(True))  # tables stay whole
         return s
 
     def scoring(self) -> SheetPlan:
         t = self.t
-        w = {0: 22, 1: 44, 2: 8, 3: 16, 4: 56}
+        w = {0: 20, 1: 40, 2: 8, 3: 14, 4: 50}
         s = SheetPlan(SCORING, widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
         s.title("评分数据（附件3-2 各项指标的原始数据）", 4)
         s.header(1, ["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"])
         row = 2
+        blocks: list[tuple[int, int]] = []
         for ind in t.indicators:
             own = [k for k, spec in t.inputs.items() if spec.section == "scoring" and spec.indicator == ind.id]
             refs = [k for k in ind.rule.referenced() if k not in own
                     and (t.computed[k].section if k in t.computed else t.inputs[k].section) != "scoring"]
+            if self.rev3:  # one input shown once (a rule may read it in two variants)
+                refs = list(dict.fromkeys(refs))
             start = row
             for key in refs:
                 section = {"profile": PROFILE, "income": FINANCE, "expenditure": FINANCE, "sangong": FINANCE,
@@ -470,10 +506,15 @@ class Builder:
                 s.merges.append(Merge(start, 0, row - 1, 0, ind.name, "label_center"))
             elif row - 1 == start:
                 s.label(start, 0, ind.name, "label_center")
+            if row > start:
+                blocks.append((start, row - 1))
+        heights = [s.heights.get(r, 20.0) for r in range(row)]
+        page = printable_height(True)
+        s.breaks = page_breaks(heights, blocks, page, page - heights[1])  # an indicator's rows stay together
         return s
 
     def goals(self) -> SheetPlan:
-        w = {0: 26, 1: 16, 2: 40, 3: 30, 4: 30}
+        w = {0: 22, 1: 16, 2: 36, 3: 29, 4: 29}
         s = SheetPlan(GOALS, widths=w, landscape=True)
         s.title("三、部门（单位）整体支出绩效自评情况", 4)
         s.merges.append(Merge(1, 0, 1, 4, "整体支出绩效定性目标及实施计划完成情况", "subtitle"))
@@ -510,6 +551,17 @@ class Builder:
             row += 1
         s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "", "label_center"))
         self.ranges["goals_quant"] = (GOALS, first, 3, row - 1, 4)
+        for m in [m for m in s.merges if m.c1 == 0 and m.r1 >= first and m.r2 > m.r1]:
+            rows = range(m.r1, m.r2 + 1)
+            need = row_height([(m.text, w[0])])
+            have = sum(s.heights.get(r, 20) for r in rows)
+            if need > have:
+                for r in rows:
+                    s.heights[r] = s.heights.get(r, 20) + (need - have) / len(rows)
+        groups = sorted((m.r1, m.r2) for m in s.merges if m.c1 == 0 and m.r1 >= first and m.r2 > m.r1)
+        blocks = [(first - 2, groups[0][1]), *groups[1:], (row, row + 1)]  # a group never splits over pages
+        heights = [s.heights.get(r, 20.0) for r in range(row + 2)]
+        s.breaks = page_breaks(heights, blocks, printable_height(True), printable_height(True))
         s.merges.append(Merge(row, 0, row, 2, "绩效自评综合得分", "header"))
         s.add(Cell(row, 3, "formula", "=total_score", "formula_money", cached=_named_cached(self.t, "total_score")))
         s.merges.append(Merge(row + 1, 0, row + 1, 2, "评价等次", "header"))
@@ -521,7 +573,7 @@ class Builder:
                    validation=text_validation("填写内容", "请输入文字；单元格内换行按 Alt+Enter。")))
 
     def evaluators(self) -> SheetPlan:
-        s = SheetPlan(EVALUATORS, widths={0: 16, 1: 24, 2: 32, 3: 20})
+        s = SheetPlan(EVALUATORS, widths={0: 14, 1: 24, 2: 32, 3: 20})
         s.title("四、评价人员", 3)
         s.header(1, ["姓  名", "职务/职称", "单  位", "签  字"])
         for i in range(EVALUATOR_ROWS):
@@ -545,11 +597,12 @@ class Builder:
         return s
 
     def summary(self) -> SheetPlan:
-        s = SheetPlan(SUMMARY, widths={0: 110})
+        s = SheetPlan(SUMMARY, widths={0: 90})
         s.label(0, 0, "五、评价报告综述（文字部分）", "title")
         row = 1
         for key in [k for k, spec in self.t.inputs.items() if spec.section == "summary"]:
             s.label(row, 0, self.t.label(key), "subtitle")
+            s.heights[row] = 24
             self.input_cell(s, row + 1, 0, key)
             s.heights[row + 1] = 260 if key == "overview" else 130
             row += 2
@@ -557,8 +610,8 @@ class Builder:
 
     def score_sheet(self) -> SheetPlan:
         t = self.t
-        w = {0: 9, 1: 10, 2: 18, 3: 62, 4: 6, 5: 10, 6: 28}
-        s = SheetPlan(SCORE, widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2))
+        w = {0: 9, 1: 10, 2: 20, 3: 78, 4: 6, 5: 9, 6: 38}
+        s = SheetPlan(SCORE, widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2), scale=75)
         s.label(0, 0, "附件3-2", "plain")
         s.title(t.title, 6, row=1)
         s.heights[1] = 28
@@ -626,14 +679,28 @@ class Builder:
                 s.add(Cell(row, 4, "label", float(g.points), "points"))
                 self.named_formula(s, row, 5, f"subtotal_{g.id}", "score")
                 row += 1
+        self._keep_together(s, rows_of, end, row - 1)
         s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"未填"', "format": "cf_bad"}))
         s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"无效"', "format": "cf_bad"}))
         s.conditional.append((f"F4:F{end + 1}", {"type": "formula", "criteria": "=AND(ISNUMBER(F4),F4<E4)", "format": "cf_warn"}))
         return s
 
+    def _keep_together(self, s: SheetPlan, rows_of: dict[str, int], end: int, last: int) -> None:
+        """Page breaks between second-level groups, so the total, grade and 分项小计 stay with the table."""
+        t = self.t
+        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
+        blocks = []
+        for lv in t.levels:
+            for g in lv.groups:
+                ids = [i.id for i in t.indicators if i.group == g.id]
+                blocks.append((rows_of[ids[0]], rows_of[ids[-1]]))
+        blocks.append((end + 1, last))  # total, grade and the subtotal block
+        page = printable_height(s.landscape) * 100 / (s.scale or 100)
+        s.breaks = page_breaks(heights, blocks, page, page - heights[2])
+
     def audit(self) -> SheetPlan:
         t = self.t
-        w = {0: 6, 1: 40, 2: 8, 3: 64, 4: 36}
+        w = {0: 5, 1: 32, 2: 7, 3: 56, 4: 30}
         s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
         s.title("审核（自动核对，请逐条查看）", 4)
         s.label(1, 1, "总分 / 评价等次", "label")
@@ -691,6 +758,14 @@ class Builder:
         return s
 
 
+def _year_title(c: Ctx) -> str:
+    """Cached value of =IF(ISNUMBER(year),year&"年度","")."""
+    year = c.raw.get("year")
+    if isinstance(year, bool) or not isinstance(year, (int, float, Decimal)):
+        return ""
+    return f"{excel_number(year)}年度"
+
+
 def _audit_status(check: Check) -> Cached:
     """The status the row's formula shows; "—" for a check only the bureau's reader runs."""
     if not check.live:
@@ -712,7 +787,8 @@ def _audit_message(check: Check) -> Cached:
     return lambda c: cached_message(check, c.values, c.report)
 
 
-def build_plan(t: Template, locked_identity: bool = True) -> WorkbookPlan:
-    """The complete workbook plan of a template."""
-    return Builder(t, locked_identity).build()
+def build_plan(t: Template, locked_identity: bool = True, region: str | None = None,
+               bureau: str | None = None) -> WorkbookPlan:
+    """The complete workbook plan of a template; `region` and `bureau` name the issuer on the cover and guide."""
+    return Builder(t, locked_identity, region, bureau).build()
 

@@ -10,6 +10,7 @@ import xlsxwriter
 from .layout import META_KEYS, WorkbookPlan
 from .protection import ProtectionHash, rehash_workbook_sheets
 from .styles import STYLES
+from .textfit import MARGIN_SIDE_IN, MARGIN_TOP_IN
 
 SHEET_PROTECTION = {
     "format_columns": True,  # let clerks widen a column or row to read long text
@@ -34,15 +35,18 @@ def render_base(plan: WorkbookPlan, protection: ProtectionHash) -> bytes:
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                                    "strings_to_urls": False})
     t = plan.template
-    wb.set_properties({"title": t.form_title, "subject": t.title, "author": "jixiao", "company": f"{t.region}财政局",
+    wb.set_properties({"title": t.form_title, "subject": t.title, "author": "jixiao", "company": plan.bureau,
                        "comments": f"jixiao 模板 {t.id} {t.version}"})
     fmts = {name: wb.add_format(props) for name, props in STYLES.items()}
     for sp in plan.sheets:
         ws = wb.add_worksheet(sp.name)
         ws.set_paper(9)  # A4
-        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_margins(left=MARGIN_SIDE_IN, right=MARGIN_SIDE_IN, top=MARGIN_TOP_IN, bottom=MARGIN_TOP_IN)
         ws.center_horizontally()
-        ws.fit_to_pages(1, 0)
+        if sp.scale:
+            ws.set_print_scale(sp.scale)
+        else:
+            ws.fit_to_pages(1, 0)
         ws.set_footer("&C第 &P 页，共 &N 页")
         ws.set_header(f"&L{sp.name}&R{t.title}" if sp.name != "_jixiao" else "")
         if sp.landscape:
@@ -51,6 +55,8 @@ def render_base(plan: WorkbookPlan, protection: ProtectionHash) -> bytes:
             ws.set_portrait()
         if sp.repeat_rows:
             ws.repeat_rows(*sp.repeat_rows)
+        if sp.breaks:
+            ws.set_h_pagebreaks(sp.breaks)
         for col, width in sp.widths.items():
             ws.set_column(col, col, width)
         for col in sorted(sp.hidden_cols):
