@@ -137,12 +137,12 @@ def test_consolidated_figures_equal_sums_of_reports(tmp_path, store):
     assert district["三公经费合计"] == pytest.approx(sum(r["report"]["computed"]["sangong_total"] for r in rows), abs=0.01)
     assert fin.iloc[:-1]["单位数"].sum() == 8
     dept = tables.frames["分部门汇总"]
-    assert dept.iloc[-1]["单位数"] == 8 and dept.iloc[:-1]["单位数"].sum() == 8
+    assert dept.iloc[-1]["计入单位数"] == 8 and dept.iloc[:-1]["计入单位数"].sum() == 8
     assert sum(tables.grade_counts.values()) == 8
     ind = tables.frames["指标分析"]
     assert len(ind) == 23
     assert ind.iloc[0]["平均得分"] == pytest.approx(summary[ind.iloc[0]["三级指标"]].mean(), abs=0.01)
-    assert len(tables.frames["审核结果"]) == sum(len(r["report"]["findings"]) for r in rows)
+    assert len(tables.findings) == sum(len(r["report"]["findings"]) for r in rows)
 
 
 def test_formula_injection_is_written_as_text(tmp_path, store):
@@ -182,12 +182,12 @@ def test_consolidated_workbook_recalculates_in_libreoffice(tmp_path, store):
     consolidate(store, 2021, out)
     cached = openpyxl.load_workbook(out, data_only=True)["汇总"]
     after = openpyxl.load_workbook(recalculate([out], tmp_path / "lo")[0], data_only=True)["汇总"]
-    header = [c.value for c in cached[1]]
+    header = [c.value for c in cached[2]]
     total_col = header.index("总分") + 1
-    avg_row = 8  # 6 units + header + 1
+    avg_row = 9  # title + header + 6 units + 1
     assert cached.cell(avg_row, 1).value == "全区平均"
     assert after.cell(avg_row, total_col).value == pytest.approx(cached.cell(avg_row, total_col).value, abs=0.005)
-    values = [cached.cell(r, total_col).value for r in range(2, 8)]
+    values = [cached.cell(r, total_col).value for r in range(3, 9)]
     from workbook.numbers import q2, to_decimal
 
     assert after.cell(avg_row, total_col).value == pytest.approx(float(q2(to_decimal(sum(values) / 6))), abs=0.005)
@@ -235,9 +235,9 @@ def test_demo_runs_end_to_end(tmp_path):
     district = tmp_path / "demo" / "3-汇总" / "2021年度绩效自评汇总.xlsx"
     wb = openpyxl.load_workbook(district)
     assert wb.sheetnames[:6] == ["汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送"]
-    missing = [r[1] for r in wb["未报送"].iter_rows(min_row=2, values_only=True)]
+    missing = [r[1] for r in wb["未报送"].iter_rows(min_row=3, values_only=True)]
     assert len(missing) == 1
-    codes = {r[4] for r in wb["审核结果"].iter_rows(min_row=2, values_only=True)}
+    codes = {r[-1] for r in wb["审核结果"].iter_rows(min_row=3, values_only=True)}
     assert {"formula_tampered", "score_mismatch", "missing_input", "text_mismatch", "note_missing"} <= codes
     assert "拒收" in res.output and "未报送" in res.output
     with Store(tmp_path / "demo" / "jixiao.sqlite") as s:

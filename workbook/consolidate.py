@@ -1,5 +1,11 @@
 """The consolidated district workbook (xlsxwriter) and CSVs, from the store's current returns.
 
+Returns with error findings are shown but excluded (and marked, with the reason) from
+ranks, averages, department and indicator statistics and 财务汇总: their figures are not
+trustworthy.  Rows are reduced to lean columns as they stream from the store, findings are
+spooled to a temporary file, and the workbook is written in xlsxwriter's constant-memory
+mode, so a district (or a province) of 100 000 units consolidates in bounded memory.
+
 Text that came from a unit is data: it is always written as a string cell.  Text that starts
 with = + - @ (or a tab / carriage return) gets the quote-prefix cell style in the workbook (Excel
 shows it as typed and keeps it text when edited) and a leading apostrophe in CSV files, so that
@@ -8,15 +14,20 @@ neither Excel nor a CSV reader evaluates it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+import math
+import pickle
+import tempfile
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import xlsxwriter
 
-from .dataframe import indicator_columns, records_to_dataframe
+from .dataframe import indicator_columns
 from .generate.api import Unit
 from .numbers import q2, to_decimal
 from .report import SEVERITY_ORDER, SEVERITY_ZH
@@ -25,6 +36,17 @@ from .template import Template, default_template
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 GRADES = ["优", "良", "中", "差"]
+INCLUDED, EXCLUDED = "计入", "不计入"
+MONEY = {"收入合计": "income_total", "基本支出": "exp_basic", "项目支出": "exp_project", "支出合计": "exp_total",
+         "三公经费合计": "sangong_total", "固定资产合计": "assets_total"}
+CODE_ZH = {
+    "file_rejected": "文件被拒收", "template_unknown": "无法识别的模板", "template_modified": "模板被修改",
+    "formula_tampered": "公式被修改", "missing_input": "必填数据未填", "invalid_input": "数据无效",
+    "score_mismatch": "得分与复算不符", "not_recalculated": "未重新计算", "balance_mismatch": "结余不平衡",
+    "exceeds_base": "超过基数", "zero_base": "基数为 0 却有支出", "note_missing": "未说明扣分原因",
+    "text_mismatch": "文字与表格不符", "not_applicable": "指标不适用", "leased_assets": "有出租资产",
+}
+FINDING_COLUMNS = ["预算编码", "单位名称", "主管部门", "严重程度", "问题", "位置", "说明", "已说明", "审核说明", "代码"]
 
 
 def r2(value: Any) -> float:
@@ -39,6 +61,34 @@ def safe_text(value: Any) -> Any:
     return value
 
 
+class FindingSpool:
+    """Finding rows of every return, pickled to a temporary file as they stream in (not kept in memory)."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="jixiao-findings-")
+        self.count = 0
+
+    def add(self, row: list[Any]) -> None:
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        self._file.seek(0)
+        for _ in range(self.count):
+            yield pickle.load(self._file)
+        self._file.seek(0, 2)
+
+    def frame(self) -> pd.DataFrame:
+        """The findings as a DataFrame (for small districts, tests and the pandas user)."""
+        return pd.DataFrame(list(self), columns=FINDING_COLUMNS)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 @dataclass
 class Tables:
     """The consolidated tables, as DataFrames with Chinese column titles, in sheet order."""
@@ -47,186 +97,335 @@ class Tables:
     grade_counts: dict[str, int] = field(default_factory=dict)
     score_bins: list[tuple[str, int]] = field(default_factory=list)
     year: int = 0
+    region: str = ""
+    findings: FindingSpool | None = None
+    included: int = 0
+    excluded: int = 0
+
+    def title(self, sheet: str) -> str:
+        return f"{self.year}年度{self.region}部门整体支出绩效自评汇总 · {sheet}"
 
 
-def _compact(row: dict[str, Any], finding_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the tables need of one stored row; its findings go straight to finding_rows."""
-    ret, rep = row["return"], row["report"]
-    explanations = ret.get("explanations") or {}
-    for f in sorted(rep.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f["severity"], 9)):
-        finding_rows.append({
-            "预算编码": row["budget_code"], "单位名称": row["unit_name"], "主管部门": row["parent_dept"],
-            "严重程度": SEVERITY_ZH.get(f["severity"], f["severity"]), "规则": f["code"], "位置": f["where"],
-            "说明": f["message"], "已说明": "是" if f.get("explained") else "",
-            "审核说明": f.get("explanation") or explanations.get(f.get("check") or "", ""),
-        })
-    record = {k: rep.get(k) for k in ("indicators", "subtotals", "computed", "total", "grade", "cached_total",
-                                      "errors", "warnings")}
-    record["indicators"] = [{k: i.get(k) for k in ("id", "score", "not_applicable")} for i in rep.get("indicators") or []]
-    record["unit"] = ret.get("unit") or {}
-    record["exp_project"] = (ret.get("inputs") or {}).get("exp_project") or 0
-    return record
+class _Columns:
+    """Lean column-wise accumulation of what the tables need of each return."""
+
+    def __init__(self, t: Template):
+        self.t = t
+        self.text: dict[str, list[str]] = {k: [] for k in ("code", "name", "dept", "grade", "reason")}
+        numeric = ["total", "cached_total", "errors", "warnings", *[f"sub_{lv.id}" for lv in t.levels],
+                   *[f"score_{i.id}" for i in t.indicators], *[f"na_{i.id}" for i in t.indicators], *MONEY.values()]
+        self.num: dict[str, array] = {k: array("d") for k in numeric}
+
+    def add(self, row: dict[str, Any], spool: FindingSpool, labels: dict[str, str]) -> None:
+        ret, rep = row["return"], row["report"]
+        findings = sorted(rep.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
+        explanations = ret.get("explanations") or {}
+        code, name, dept = str(row["budget_code"]), str(row["unit_name"] or ""), str(row["parent_dept"] or "")
+        for f in findings:
+            spool.add([code, name, dept, SEVERITY_ZH.get(f["severity"], f["severity"]),
+                       CODE_ZH.get(f["code"], f["code"]), labels.get(f["where"], f["where"]), f["message"],
+                       "是" if f.get("explained") else "",
+                       f.get("explanation") or explanations.get(f.get("check") or "", ""), f["code"]])
+        errors = [f for f in findings if f["severity"] == "error"]
+        reason = ""
+        if errors:
+            kinds = list(dict.fromkeys(CODE_ZH.get(f["code"], f["code"]) for f in errors))
+            reason = f"有 {len(errors)} 个错误（{'、'.join(kinds[:3])}{'等' if len(kinds) > 3 else ''}）"
+        for k, v in (("code", code), ("name", name), ("dept", dept), ("grade", rep.get("grade") or ""),
+                     ("reason", reason)):
+            self.text[k].append(v)
+        scores = {i["id"]: i for i in rep.get("indicators") or []}
+        subtotals = rep.get("subtotals") or {}
+        computed = rep.get("computed") or {}
+        inputs = ret.get("inputs") or {}
+        put = self._put
+        put("total", rep.get("total"))
+        put("cached_total", rep.get("cached_total"))
+        put("errors", rep.get("errors", len(errors)))
+        put("warnings", rep.get("warnings", 0))
+        for lv in self.t.levels:
+            put(f"sub_{lv.id}", subtotals.get(lv.id))
+        for ind in self.t.indicators:
+            put(f"score_{ind.id}", scores.get(ind.id, {}).get("score"))
+            put(f"na_{ind.id}", 1.0 if scores.get(ind.id, {}).get("not_applicable") else 0.0)
+        for key in MONEY.values():
+            put(key, computed.get(key, inputs.get(key)))
+
+    def _put(self, key: str, value: Any) -> None:
+        try:
+            number = float(value) if value is not None and not isinstance(value, bool) else math.nan
+        except (TypeError, ValueError):
+            number = math.nan
+        self.num[key].append(number)
+
+    def frame(self) -> pd.DataFrame:
+        import numpy as np
+
+        data: dict[str, Any] = {k: v for k, v in self.text.items()}
+        data.update({k: np.frombuffer(v, dtype="float64") if len(v) else np.zeros(0) for k, v in self.num.items()})
+        return pd.DataFrame(data)
+
+
+def _where_labels(t: Template) -> dict[str, str]:
+    """Finding location (input key, indicator id, check id) -> its Chinese label."""
+    from .checks import build_checks
+
+    out = {k: spec.label for k, spec in t.inputs.items()}
+    out.update({k: c.label for k, c in t.computed.items()})
+    out.update({ind.id: ind.name for ind in t.indicators})
+    out.update({c.id: c.label for c in build_checks(t)})
+    return out
 
 
 def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] | None = None,
-                 template: Template | None = None) -> Tables:
+                 template: Template | None = None, region: str | None = None) -> Tables:
     """Every table of the district workbook from the store's current rows (Store.iter_current).
 
-    Rows are consumed one at a time and reduced to what the tables need.
+    Rows are consumed one at a time and reduced to lean columns; findings go to a spool file.
     """
     t = template or default_template()
-    finding_rows: list[dict[str, Any]] = []
-    records = [_compact(r, finding_rows) for r in rows]
-    df = records_to_dataframe(records, t)
+    spool = FindingSpool()
+    cols = _Columns(t)
+    labels = _where_labels(t)
+    for row in rows:
+        cols.add(row, spool, labels)
+    df = cols.frame()
+    del cols
     titles = indicator_columns(t)
-    out = Tables(year=year)
+    ok = df["errors"] == 0 if len(df) else pd.Series(dtype=bool)
+    good = df[ok] if len(df) else df
+    out = Tables(year=year, region=region or t.region, findings=spool, included=int(ok.sum()) if len(df) else 0,
+                 excluded=int((~ok).sum()) if len(df) else 0)
 
-    # 汇总 -------------------------------------------------------------
-    cols: dict[str, Any] = {}
-    if len(df):
-        cols = {"预算编码": df["budget_code"], "单位名称": df["unit_name"], "主管部门": df["parent_dept"],
-                "总分": df["total"], "等次": df["grade"],
-                "排名": df["total"].rank(ascending=False, method="min").astype(int),
-                "单位自报总分": df["cached_total"], "错误": df["errors"], "警告": df["warnings"]}
-        for lv in t.levels:
-            cols[f"{lv.name}小计"] = df[f"subtotal_{lv.id}"]
-        for ind in t.indicators:
-            cols[titles[ind.id]] = df[f"score_{ind.id}"]
-    summary = pd.DataFrame(cols)
+    # 汇总: ranked returns first, then the excluded ones -----------------
+    summary = pd.DataFrame({
+        "预算编码": df["code"], "单位名称": df["name"], "主管部门": df["dept"],
+        "计入排名": [INCLUDED if e == 0 else EXCLUDED for e in df["errors"]] if len(df) else [],
+        "总分": df["total"], "等次": df["grade"],
+        "排名": good["total"].rank(ascending=False, method="min").reindex(df.index) if len(df) else [],
+        "单位自报总分": df["cached_total"], "错误": df["errors"], "警告": df["warnings"],
+        "不计入原因": df["reason"],
+        **{f"{lv.name}小计": df[f"sub_{lv.id}"] for lv in t.levels},
+        **{titles[ind.id]: df[f"score_{ind.id}"] for ind in t.indicators},
+    })
     if len(summary):
-        summary = summary.sort_values(["排名", "预算编码"]).reset_index(drop=True)
+        summary["_excluded"] = summary["计入排名"] == EXCLUDED
+        summary = summary.sort_values(["_excluded", "排名", "预算编码"]).drop(columns="_excluded").reset_index(drop=True)
     out.frames["汇总"] = summary
 
-    # 分部门汇总 ---------------------------------------------------------
+    # 分部门汇总 (accepted returns only) --------------------------------
     dept_rows = []
     if len(df):
-        for dept, g in sorted(df.groupby(df["parent_dept"].fillna("（未填主管部门）")), key=lambda x: str(x[0])):
-            dept_rows.append(_dept_row(str(dept), g))
-        dept_rows.append(_dept_row(f"全区合计（{year}年度）", df))
-    out.frames["分部门汇总"] = pd.DataFrame(dept_rows, columns=["主管部门", "单位数", *GRADES, "平均分", "最低分", "最高分"])
+        depts = df["dept"].replace("", "（未填主管部门）")
+        for dept in sorted(depts.unique()):
+            mask = depts == dept
+            dept_rows.append(_dept_row(str(dept), df[mask & ok], int((mask & ~ok).sum())))
+        dept_rows.append(_dept_row(f"全区合计（{year}年度）", good, out.excluded))
+    out.frames["分部门汇总"] = pd.DataFrame(dept_rows, columns=["主管部门", "计入单位数", *GRADES, "平均分", "最低分",
+                                                            "最高分", "不计入单位数"])
 
-    # 指标分析 -----------------------------------------------------------
+    # 指标分析 (accepted returns only) ----------------------------------
     ind_rows = []
     for ind in t.indicators:
-        s = df[f"score_{ind.id}"].astype(float) if len(df) else pd.Series(dtype=float)
+        s = good[f"score_{ind.id}"] if len(good) else pd.Series(dtype=float)
         n = len(s)
         ind_rows.append({
-            "一级指标": t.level(ind.level).name, "二级指标": t.group(ind.group).name, "三级指标": ind.name,
+            "一级指标": t.level(ind.level).name, "二级指标": t.group(ind.group).name, "三级指标": titles[ind.id],
             "分值": float(ind.max), "平均得分": r2(s.mean()) if n else None,
-            "最低": s.min() if n else None, "最高": s.max() if n else None,
+            "最低": float(s.min()) if n else None, "最高": float(s.max()) if n else None,
             "满分占比": float((s >= float(ind.max)).mean()) if n else None,
-            "不适用占比": float(q2(to_decimal(float(df[f"na_{ind.id}"].mean())) * 100) / 100) if n else None,
+            "不适用占比": float(q2(to_decimal(float(good[f"na_{ind.id}"].mean())) * 100) / 100) if n else None,
         })
     out.frames["指标分析"] = pd.DataFrame(ind_rows)
 
-    # 审核结果 -----------------------------------------------------------
-    out.frames["审核结果"] = pd.DataFrame(finding_rows, columns=["预算编码", "单位名称", "主管部门", "严重程度", "规则",
-                                                                "位置", "说明", "已说明", "审核说明"])
-
-    # 财务汇总 -----------------------------------------------------------
-    money = {"收入合计": "income_total", "基本支出": "exp_basic", "项目支出": "exp_project_v", "支出合计": "exp_total",
-             "三公经费合计": "sangong_total", "固定资产合计": "assets_total"}
+    # 财务汇总 (accepted returns only) ----------------------------------
     fin_rows = []
-    if len(df):
-        df = df.copy()
-        df["exp_project_v"] = [r["exp_project"] for r in records]
-        for dept, g in sorted(df.groupby(df["parent_dept"].fillna("（未填主管部门）")), key=lambda x: str(x[0])):
-            fin_rows.append({"主管部门": str(dept), "单位数": len(g),
-                             **{zh: r2(pd.to_numeric(g[k], errors="coerce").fillna(0).sum())
-                                for zh, k in money.items()}})
-        fin_rows.append({"主管部门": f"全区合计（{year}年度）", "单位数": len(df),
-                         **{zh: r2(pd.to_numeric(df[k], errors="coerce").fillna(0).sum())
-                            for zh, k in money.items()}})
-    out.frames["财务汇总（万元）"] = pd.DataFrame(fin_rows, columns=["主管部门", "单位数", *money])
+    if len(good):
+        depts = good["dept"].replace("", "（未填主管部门）")
+        for dept in sorted(depts.unique()):
+            g = good[depts == dept]
+            fin_rows.append({"主管部门": str(dept), "单位数": len(g), **{zh: r2(g[k].fillna(0).sum()) for zh, k in MONEY.items()}})
+        fin_rows.append({"主管部门": f"全区合计（{year}年度）", "单位数": len(good),
+                         **{zh: r2(good[k].fillna(0).sum()) for zh, k in MONEY.items()}})
+    out.frames["财务汇总（万元）"] = pd.DataFrame(fin_rows, columns=["主管部门", "单位数", *MONEY])
 
     # 未报送 -------------------------------------------------------------
     if roster is not None:
-        got = {str(r["unit"].get("budget_code")) for r in records}
+        got = set(df["code"]) if len(df) else set()
         missing = [{"预算编码": u.budget_code, "单位名称": u.unit_name, "主管部门": u.parent_dept or ""}
                    for u in roster if u.budget_code not in got]
         out.frames["未报送"] = pd.DataFrame(missing, columns=["预算编码", "单位名称", "主管部门"])
     else:
         out.frames["未报送"] = pd.DataFrame([{"说明": "未提供花名册（--roster），无法列出未报送单位"}])
 
-    out.grade_counts = {g: int((df["grade"] == g).sum()) if len(df) else 0 for g in GRADES}
+    out.grade_counts = {g: int((good["grade"] == g).sum()) if len(good) else 0 for g in GRADES}
     bins = [("<60", 0, 60), ("60–70", 60, 70), ("70–80", 70, 80), ("80–90", 80, 90), ("90–95", 90, 95),
             ("95–100", 95, 100.01)]
-    totals = df["total"].astype(float) if len(df) else pd.Series(dtype=float)
+    totals = good["total"] if len(good) else pd.Series(dtype=float)
     out.score_bins = [(label, int(((totals >= lo) & (totals < hi)).sum())) for label, lo, hi in bins]
     return out
 
 
-def _dept_row(name: str, g: pd.DataFrame) -> dict[str, Any]:
-    totals = g["total"].astype(float)
-    return {"主管部门": name, "单位数": len(g), **{gr: int((g["grade"] == gr).sum()) for gr in GRADES},
-            "平均分": r2(float(totals.mean())), "最低分": float(totals.min()), "最高分": float(totals.max())}
+def _dept_row(name: str, g: pd.DataFrame, excluded: int) -> dict[str, Any]:
+    totals = g["total"]
+    n = len(g)
+    return {"主管部门": name, "计入单位数": n, **{gr: int((g["grade"] == gr).sum()) for gr in GRADES},
+            "平均分": r2(float(totals.mean())) if n else None, "最低分": float(totals.min()) if n else None,
+            "最高分": float(totals.max()) if n else None, "不计入单位数": excluded}
 
 
 # ---------------------------------------------------------------------------
 # rendering
 # ---------------------------------------------------------------------------
 
-TEXT_COLUMNS = {"预算编码", "单位名称", "主管部门", "说明", "审核说明", "位置", "规则", "严重程度", "已说明", "等次",
-                "一级指标", "二级指标", "三级指标"}
+TEXT_COLUMNS = {"预算编码", "单位名称", "主管部门", "说明", "审核说明", "位置", "问题", "代码", "严重程度", "已说明", "等次",
+                "一级指标", "二级指标", "三级指标", "计入排名", "不计入原因"}
+INT_COLUMNS = {"错误", "警告", "排名", "单位数", "计入单位数", "不计入单位数", *GRADES}
+WIDTHS = {"预算编码": 10, "单位名称": 30, "主管部门": 24, "说明": 60, "审核说明": 30, "位置": 22, "问题": 14,
+          "代码": 15, "严重程度": 8, "已说明": 6, "三级指标": 40, "一级指标": 8, "二级指标": 10, "不计入原因": 30,
+          "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6}
+HEADER_ROWS = 2  # title, column headers
+PRINTABLE_PX = {True: 1026.0, False: 697.0}  # A4 width less 0.5" margins, in pixels, landscape / portrait
 
 
-def write_workbook(tables: Tables, path: str | Path) -> Path:
-    """Render the tables as the district workbook, with formats, filters, conditional formats and charts."""
-    p = Path(path)
-    wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-                                 "nan_inf_to_errors": True})
-    wb.set_properties({"title": f"{tables.year} 年度部门整体支出绩效自评汇总", "author": "jixiao"})
+def _width(col: str) -> float:
+    return WIDTHS.get(col, 9 if col not in ("总分", "单位自报总分") else 8)
+
+
+def _print_setup(ws, widths: list[float], title_rows: int = HEADER_ROWS, repeat_cols: int | None = None) -> None:
+    """A4, landscape when wide, header rows repeated, a scale at which the columns fit the page width."""
+    pixels = sum(int(w * 7 + 0.5) + 5 for w in widths)
+    landscape = pixels > PRINTABLE_PX[False]
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    scale = min(100, int(PRINTABLE_PX[landscape] * 0.95 / pixels * 100))
+    if scale < 55 and repeat_cols is not None:  # too wide: print in strips with the unit columns repeated
+        scale = 55
+        ws.repeat_columns(0, repeat_cols)
+    ws.set_print_scale(max(scale, 10))
+    ws.repeat_rows(title_rows - 1)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _formats(wb) -> dict[str, Any]:
+    base = {"font_name": "宋体", "valign": "vcenter"}
+    box = {**base, "border": 1}
     f = {
-        "title": wb.add_format({"bold": True, "font_size": 14, "font_name": "宋体"}),
-        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter",
-                               "align": "center", "font_name": "宋体"}),
-        "text": wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter"}),
-        "wrap": wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top"}),
-        "text_quoted": wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter", "quote_prefix": True}),
-        "wrap_quoted": wb.add_format({"border": 1, "font_name": "宋体", "text_wrap": True, "valign": "top",
-                                      "quote_prefix": True}),
-        "num": wb.add_format({"border": 1, "num_format": "0.00", "font_name": "宋体"}),
-        "int": wb.add_format({"border": 1, "num_format": "0", "font_name": "宋体"}),
-        "pct": wb.add_format({"border": 1, "num_format": "0.0%", "font_name": "宋体"}),
-        "total": wb.add_format({"bold": True, "border": 1, "num_format": "0.00", "bg_color": "#F2F2F2", "font_name": "宋体"}),
-        "total_text": wb.add_format({"bold": True, "border": 1, "bg_color": "#F2F2F2", "font_name": "宋体"}),
+        "title": wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": True, "align": "left"}),
+        "title_line": wb.add_format({**base, "bold": True, "font_size": 14}),
+        "note": wb.add_format({**base, "font_color": "#595959"}),
+        "head": wb.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}),
+        "text": wb.add_format({**box, "text_wrap": True}),
+        "text_quoted": wb.add_format({**box, "text_wrap": True, "quote_prefix": True}),
+        "wrap_quoted": wb.add_format({**box, "text_wrap": True, "valign": "top", "quote_prefix": True}),
+        "excluded_quoted": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True,
+                                          "quote_prefix": True}),
+        "code": wb.add_format({**box, "font_size": 8, "font_name": "Arial"}),
+        "wrap": wb.add_format({**box, "text_wrap": True, "valign": "top"}),
+        "num": wb.add_format({**box, "num_format": "0.00"}),
+        "int": wb.add_format({**box, "num_format": "0"}),
+        "pct": wb.add_format({**box, "num_format": "0.0%"}),
+        "total": wb.add_format({**box, "bold": True, "num_format": "0.00", "bg_color": "#F2F2F2"}),
+        "total_int": wb.add_format({**box, "bold": True, "num_format": "0", "bg_color": "#F2F2F2"}),
+        "total_text": wb.add_format({**box, "bold": True, "bg_color": "#F2F2F2", "text_wrap": True}),
+        "excluded_text": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True}),
+        "excluded_num": wb.add_format({**box, "num_format": "0.00", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
+        "excluded_int": wb.add_format({**box, "num_format": "0", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
+        "section": wb.add_format({**base, "bold": True, "font_color": "#9C0006"}),
         "优": wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"}),
         "良": wb.add_format({"bg_color": "#DDEBF7", "font_color": "#1F4E78"}),
         "中": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
         "差": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
         "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
     }
-    for name, frame in tables.frames.items():
+    return f
+
+
+def write_workbook(tables: Tables, path: str | Path) -> Path:
+    """Render the tables as the district workbook, with formats, filters, conditional formats and charts."""
+    p = Path(path)
+    wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                                 "nan_inf_to_errors": True, "constant_memory": True})
+    wb.set_properties({"title": f"{tables.year}年度{tables.region}部门整体支出绩效自评汇总", "author": "jixiao"})
+    f = _formats(wb)
+    order = ["汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送"]
+    for name in order + [n for n in tables.frames if n not in order]:
+        if name == "审核结果":
+            if tables.findings is not None:
+                _write_findings(wb.add_worksheet(name), tables, f)
+            continue
+        frame = tables.frames[name]
         ws = wb.add_worksheet(name[:31])
-        _write_frame(ws, frame, f, name)
         if name == "汇总":
-            _decorate_summary(ws, frame, f, tables.year)
-        if name == "审核结果" and len(frame):
-            ws.conditional_format(1, 3, len(frame), 3, {"type": "cell", "criteria": "==", "value": '"错误"',
-                                                        "format": f["bad"]})
+            _write_summary(ws, frame, f, tables)
+            continue
+        note = None
+        if name == "财务汇总（万元）":
+            note = (f"合计 {tables.included} 份没有错误的报表" +
+                    (f"；另有 {tables.excluded} 份有错误的报表未计入（见“汇总”表末尾）" if tables.excluded else ""))
+        elif name in ("分部门汇总", "指标分析") and tables.excluded:
+            note = f"只统计 {tables.included} 份没有错误的报表；{tables.excluded} 份有错误的报表未计入"
+        _write_frame(ws, frame, f, tables.title(name), note)
     _charts(wb, tables, f)
     wb.close()
     return p
 
 
-def _write_frame(ws, frame: pd.DataFrame, f: dict, name: str) -> None:
-    ws.freeze_panes(1, 0)
-    ws.set_row(0, 32)
-    for c, col in enumerate(frame.columns):
-        ws.write_string(0, c, str(col), f["head"])
-        width = 12 if col not in ("单位名称", "说明", "审核说明") else (60 if col == "说明" else 30)
-        if col in ("主管部门",):
-            width = 24
-        ws.set_column(c, c, width)
-        fmt = f["pct"] if col.endswith("占比") else f["num"]
-        if col in ("错误", "警告", "排名", "单位数", *GRADES):
-            fmt = f["int"]
-        wrap = col in ("说明", "审核说明")
-        text_fmt, quoted_fmt = (f["wrap"], f["wrap_quoted"]) if wrap else (f["text"], f["text_quoted"])
-        for r, value in enumerate(frame[col].tolist(), start=1):
-            _cell(ws, r, c, value, text_fmt, fmt, quoted_fmt)
+def _header(ws, columns: list[str], f: dict, title: str, note: str | None = None) -> int:
+    """Title (row 0) and column headers; returns the first data row."""
+    ws.set_row(0, 44 if note else 24)
+    text = f"{title}\n{note}" if note else title
+    if len(columns) > 1:
+        ws.merge_range(0, 0, 0, len(columns) - 1, text, f["title"])
+    else:
+        ws.write_string(0, 0, text, f["title"])
+    ws.set_row(1, 32)
+    for c, col in enumerate(columns):
+        ws.write_string(1, c, str(col), f["head"])
+        ws.set_column(c, c, _width(str(col)))
+    ws.freeze_panes(HEADER_ROWS, 0)
+    return HEADER_ROWS
+
+
+def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None = None) -> None:
+    columns = [str(c) for c in frame.columns]
+    first = _header(ws, columns, f, title, note)
+    fmts = [_fmt(col, f) for col in columns]
+    widths = [_width(c) for c in columns]
+    for r, values in enumerate(frame.itertuples(index=False, name=None), start=first):
+        total_row = isinstance(values[0], str) and values[0].startswith("全区合计")
+        for c, value in enumerate(values):
+            text_fmt, num_fmt, quoted_fmt = fmts[c]
+            if total_row:
+                text_fmt, num_fmt = f["total_text"], (f["total_int"] if num_fmt is f["int"] else f["total"])
+            _cell(ws, r, c, value, text_fmt, num_fmt, quoted_fmt)
+        _fit_row(ws, r, values, widths)
     if len(frame):
-        ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
+        ws.autofilter(1, 0, first + len(frame) - 1, len(columns) - 1)
+    _print_setup(ws, widths)
+
+
+def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
+    """(text, number, quote-prefixed text) formats of a column."""
+    num = f["pct"] if col.endswith("占比") else (f["int"] if col in INT_COLUMNS else f["num"])
+    if col == "代码":
+        return f["code"], num, f["code"]
+    if col in ("说明", "审核说明", "不计入原因"):
+        return f["wrap"], num, f["wrap_quoted"]
+    return f["text"], num, f["text_quoted"]
+
+
+def _fit_row(ws, r: int, values: Iterable[Any], widths: list[float], minimum: float = 18.0) -> None:
+    """A row tall enough for its wrapped text (spreadsheet programs do not auto-fit rows written by a library)."""
+    from .generate.textfit import row_height
+
+    pairs = [(v, w) for v, w in zip(values, widths, strict=False) if isinstance(v, str) and len(v) * 2 > w - 2]
+    if pairs:
+        ws.set_row(r, row_height(pairs, minimum))
 
 
 def _cell(ws, r: int, c: int, value: Any, text_fmt, num_fmt, quoted_fmt=None) -> None:
@@ -242,72 +441,143 @@ def _cell(ws, r: int, c: int, value: Any, text_fmt, num_fmt, quoted_fmt=None) ->
         ws.write_string(r, c, str(value), text_fmt)
 
 
-def _decorate_summary(ws, frame: pd.DataFrame, f: dict, year: int) -> None:
-    if not len(frame):
-        ws.write_string(1, 0, "没有当年的报表", f["text"])
-        return
+def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
+    """汇总: ranked returns, the 全区平均 row (averages of scores, totals of counts), then the excluded returns."""
     from xlsxwriter.utility import xl_rowcol_to_cell
 
-    n = len(frame)
-    last = n  # data rows 1..n
-    row = n + 1
-    ws.write_string(row, 0, "全区平均", f["total_text"])
-    ws.write_string(row, 1, f"{year}年度 共 {n} 个单位", f["total_text"])
-    ws.write_string(row, 2, "", f["total_text"])
-    for c, col in enumerate(frame.columns):
-        if c < 3 or col in ("等次", "排名"):
-            if c >= 3:
-                ws.write_string(row, c, "", f["total_text"])
+    columns = [str(c) for c in frame.columns]
+    note = (f"排名、平均和各统计表只计入没有错误的 {tables.included} 份报表"
+            + (f"；{tables.excluded} 份有错误的报表列在末尾，不计入" if tables.excluded else ""))
+    first = _header(ws, columns, f, tables.title("汇总"), note)
+    ws.set_row(1, 60)
+    for c in range(3, len(columns)):
+        if columns[c] not in WIDTHS:
+            ws.set_column(c, c, 8)
+    ws.freeze_panes(HEADER_ROWS, 3)
+    if not len(frame):
+        ws.write_string(first, 0, "没有当年的报表", f["text"])
+        _print_setup(ws, [_width(c) for c in columns], repeat_cols=2)
+        return
+    fmts = [_fmt(col, f) for col in columns]
+    widths = [_width(c) if c in WIDTHS else 8 for c in columns]
+    included = int((frame["计入排名"] == INCLUDED).sum())
+    r = first
+    rows = frame.itertuples(index=False, name=None)
+    for _ in range(included):
+        values = next(rows)
+        for c, value in enumerate(values):
+            _cell(ws, r, c, value, *fmts[c])
+        _fit_row(ws, r, values, widths)
+        r += 1
+    last_included = r - 1
+    # 全区平均: averages of scores over the ranked returns; 错误/警告 are totals (integers), labelled as such
+    ws.write_string(r, 0, "全区平均", f["total_text"])
+    ws.write_string(r, 1, f"{tables.year}年度 计入 {included} 个单位（错误、警告两列为合计）", f["total_text"])
+    for c, col in enumerate(columns):
+        if c < 2:
             continue
-        values = pd.to_numeric(frame[col], errors="coerce")
-        cached = float(values.sum()) if col in ("错误", "警告") else r2(float(values.mean()))
-        first, end = xl_rowcol_to_cell(1, c), xl_rowcol_to_cell(last, c)
-        formula = f"=SUM({first}:{end})" if col in ("错误", "警告") else f"=ROUND(AVERAGE({first}:{end}),2)"
-        ws.write_formula(row, c, formula, f["total"], cached)
-    grade_col = list(frame.columns).index("等次")
+        if c < 4 or col in ("等次", "排名", "不计入原因") or included == 0:
+            ws.write_blank(r, c, None, f["total_text"])
+            continue
+        top, end = xl_rowcol_to_cell(first, c), xl_rowcol_to_cell(last_included, c)
+        values = pd.to_numeric(frame[col].iloc[:included], errors="coerce")
+        if col in ("错误", "警告"):
+            ws.write_formula(r, c, f"=SUM({top}:{end})", f["total_int"], int(values.sum()))
+        else:
+            ws.write_formula(r, c, f"=ROUND(AVERAGE({top}:{end}),2)", f["total"], r2(float(values.mean())))
+    ws.set_row(r, 32)
+    r += 1
+    if included < len(frame):
+        r += 1
+        ws.write_string(r, 0, f"以下 {len(frame) - included} 份报表有错误，不计入排名、平均和统计（原因见“不计入原因”列）",
+                        f["section"])
+        r += 1
+        ex_fmt = {id(f["text"]): f["excluded_text"], id(f["wrap"]): f["excluded_text"],
+                  id(f["num"]): f["excluded_num"], id(f["int"]): f["excluded_int"]}
+        for values in rows:
+            for c, value in enumerate(values):
+                text_fmt, num_fmt, _ = fmts[c]
+                _cell(ws, r, c, value, ex_fmt.get(id(text_fmt), text_fmt), ex_fmt.get(id(num_fmt), num_fmt),
+                      f["excluded_quoted"])
+            _fit_row(ws, r, values, widths)
+            r += 1
+    grade_col = columns.index("等次")
     for g in GRADES:
-        ws.conditional_format(1, grade_col, last, grade_col, {"type": "cell", "criteria": "==", "value": f'"{g}"',
-                                                              "format": f[g]})
-    for col in ("错误",):
-        c = list(frame.columns).index(col)
-        ws.conditional_format(1, c, last, c, {"type": "cell", "criteria": ">", "value": 0, "format": f["bad"]})
-    ws.set_column(3, len(frame.columns) - 1, 9)
-    ws.set_column(1, 1, 30)
-    ws.set_row(0, 60)
-    ws.freeze_panes(1, 3)
-    ws.set_landscape()
-    ws.set_paper(8)  # A3: 36 columns
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+        ws.conditional_format(first, grade_col, last_included, grade_col,
+                              {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": f[g]})
+    err = columns.index("错误")
+    ws.conditional_format(first, err, r, err, {"type": "cell", "criteria": ">", "value": 0, "format": f["bad"]})
+    ws.autofilter(1, 0, max(first, last_included), len(columns) - 1)
+    _print_setup(ws, widths, repeat_cols=2)
+
+
+def _write_findings(ws, tables: Tables, f: dict) -> None:
+    """审核结果: Chinese problem names and locations, the message wrapped in a row tall enough for it."""
+    columns = FINDING_COLUMNS
+    first = _header(ws, columns, f, tables.title("审核结果"), "“代码”列为程序使用的问题代码")
+    fmts = [_fmt(col, f) for col in columns]
+    widths = [_width(c) for c in columns]
+    r = first
+    for values in tables.findings or []:
+        for c, value in enumerate(values):
+            _cell(ws, r, c, value, *fmts[c])
+        _fit_row(ws, r, values, widths)
+        r += 1
+    if r > first:
+        ws.autofilter(1, 0, r - 1, len(columns) - 1)
+        sev = columns.index("严重程度")
+        ws.conditional_format(first, sev, r - 1, sev, {"type": "cell", "criteria": "==", "value": '"错误"',
+                                                      "format": f["bad"]})
+    _print_setup(ws, widths)
 
 
 def _charts(wb, tables: Tables, f: dict) -> None:
     ws = wb.add_worksheet("图表")
-    ws.write_string(0, 0, "评价等次", f["head"])
-    ws.write_string(0, 1, "单位数", f["head"])
-    for i, g in enumerate(GRADES, start=1):
+    ws.write_string(0, 0, tables.title("图表"), f["title_line"])
+    ws.write_string(1, 0, f"只统计 {tables.included} 份没有错误的报表", f["note"])
+    ws.write_string(2, 0, "评价等次", f["head"])
+    ws.write_string(2, 1, "单位数", f["head"])
+    for i, g in enumerate(GRADES, start=3):
         ws.write_string(i, 0, g, f["text"])
         ws.write_number(i, 1, tables.grade_counts.get(g, 0), f["int"])
-    ws.write_string(6, 0, "总分区间", f["head"])
-    ws.write_string(6, 1, "单位数", f["head"])
-    for i, (label, count) in enumerate(tables.score_bins, start=7):
+    top = 30  # the second chart and its data start on the second page
+    ws.write_string(top, 0, "总分区间", f["head"])
+    ws.write_string(top, 1, "单位数", f["head"])
+    for i, (label, count) in enumerate(tables.score_bins, start=top + 1):
         ws.write_string(i, 0, label, f["text"])
         ws.write_number(i, 1, count, f["int"])
+
+    def axis(counts: list[int]) -> dict[str, Any]:
+        step = max(1, math.ceil(max(counts + [1]) / 8))
+        return {"min": 0, "major_unit": step, "num_format": "0", "name": "单位数",
+                "max": step * max(1, math.ceil(max(counts + [1]) / step))}
+
     c1 = wb.add_chart({"type": "column"})
-    c1.add_series({"name": "单位数", "categories": ["图表", 1, 0, 4, 0], "values": ["图表", 1, 1, 4, 1],
-                   "data_labels": {"value": True}, "points": [{"fill": {"color": c}} for c in
-                                                               ("#70AD47", "#5B9BD5", "#FFC000", "#FF0000")]})
-    c1.set_title({"name": f"{tables.year} 年度各评价等次单位数"})
+    c1.add_series({"name": "单位数", "categories": ["图表", 3, 0, 6, 0], "values": ["图表", 3, 1, 6, 1],
+                   "data_labels": {"value": True, "num_format": "0"},
+                   "points": [{"fill": {"color": c}} for c in ("#70AD47", "#5B9BD5", "#FFC000", "#FF0000")]})
+    c1.set_title({"name": f"{tables.year}年度{tables.region}各评价等次单位数"})
     c1.set_legend({"none": True})
-    ws.insert_chart("D1", c1, {"x_scale": 1.2, "y_scale": 1.0})
+    c1.set_y_axis(axis(list(tables.grade_counts.values())))
+    c1.set_x_axis({"name": "评价等次"})
+    ws.insert_chart("D3", c1, {"x_scale": 1.6, "y_scale": 1.5})
+    n = len(tables.score_bins)
     c2 = wb.add_chart({"type": "column"})
-    c2.add_series({"name": "单位数", "categories": ["图表", 7, 0, 6 + len(tables.score_bins), 0],
-                   "values": ["图表", 7, 1, 6 + len(tables.score_bins), 1], "data_labels": {"value": True},
+    c2.add_series({"name": "单位数", "categories": ["图表", top + 1, 0, top + n, 0],
+                   "values": ["图表", top + 1, 1, top + n, 1], "data_labels": {"value": True, "num_format": "0"},
                    "gap": 20})
-    c2.set_title({"name": "总分分布"})
+    c2.set_title({"name": f"{tables.year}年度{tables.region}总分分布"})
     c2.set_legend({"none": True})
-    ws.insert_chart("D17", c2, {"x_scale": 1.2, "y_scale": 1.0})
+    c2.set_y_axis(axis([c for _, c in tables.score_bins]))
+    c2.set_x_axis({"name": "总分区间"})
+    ws.insert_chart(f"D{top + 2}", c2, {"x_scale": 1.6, "y_scale": 1.5})
     ws.set_column(0, 1, 12)
+    ws.set_h_pagebreaks([top])
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 def write_csvs(tables: Tables, out_dir: str | Path) -> list[Path]:
@@ -319,15 +589,22 @@ def write_csvs(tables: Tables, out_dir: str | Path) -> list[Path]:
         p = d / f"{name}.csv"
         frame.map(safe_text).to_csv(p, index=False, encoding="utf-8-sig")
         paths.append(p)
+    if tables.findings is not None:
+        p = d / "审核结果.csv"
+        with p.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(FINDING_COLUMNS)
+            for row in tables.findings:
+                w.writerow([safe_text(v) for v in row])
+        paths.append(p)
     return paths
 
 
 def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | None = None,
-                csv_dir: str | Path | None = None) -> Tables:
+                csv_dir: str | Path | None = None, region: str | None = None) -> Tables:
     """Build the district workbook (and CSVs) for a year from the store's current returns."""
-    tables = build_tables(store.iter_current(year), year, roster)
+    tables = build_tables(store.iter_current(year), year, roster, region=region)
     write_workbook(tables, out)
     if csv_dir:
         write_csvs(tables, csv_dir)
     return tables
-
