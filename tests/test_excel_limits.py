@@ -328,5 +328,6 @@ def test_generated_filled_and_district_workbooks_pass_schema_validation(tmp_path
 
 def test_default_template_is_the_current_revision():
     t = default_template()
-    assert t.formula_revision == 2 and t.version == "2021.2"
+    assert t.formula_revision == 3 and t.version == "2021.3"
     assert known_templates()[OLD].formula_revision == 1
+    assert known_templates()[("jixiao.zhengti", "2021.2")].formula_revision == 2

@@ -4,7 +4,7 @@ Returns with error findings are shown but excluded (and marked, with the reason)
 ranks, averages, department and indicator statistics and 财务汇总: their figures are not
 trustworthy.  Rows are reduced to lean columns as they stream from the store, findings are
 spooled to a temporary file, and the workbook is written in xlsxwriter's constant-memory
-mode, so a district (or a province) of 100 000 units consolidates in bounded memory.
+mode when it is large, so a district (or a province) of 100 000 units consolidates in bounded memory.
 
 Text that came from a unit is data: it is always written as a string cell.  Text that starts
 with = + - @ (or a tab / carriage return) gets the quote-prefix cell style in the workbook (Excel
@@ -285,6 +285,9 @@ WIDTHS = {"预算编码": 10, "单位名称": 30, "主管部门": 24, "说明": 
           "代码": 15, "严重程度": 8, "已说明": 6, "三级指标": 40, "一级指标": 8, "二级指标": 10, "不计入原因": 30,
           "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6}
 HEADER_ROWS = 2  # title, column headers
+# Above this many rows the workbook streams to disk (xlsxwriter's constant-memory mode: rows written in order,
+# strings inline).  Below it, strings are shared, as Excel itself writes them (no rewrite on Excel's first save).
+STREAM_ROWS = 20_000
 PRINTABLE_PX = {True: 1026.0, False: 697.0}  # A4 width less 0.5" margins, in pixels, landscape / portrait
 
 
@@ -348,8 +351,9 @@ def _formats(wb) -> dict[str, Any]:
 def write_workbook(tables: Tables, path: str | Path) -> Path:
     """Render the tables as the district workbook, with formats, filters, conditional formats and charts."""
     p = Path(path)
+    rows = len(tables.frames["汇总"]) + len(tables.findings or [])
     wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-                                 "nan_inf_to_errors": True, "constant_memory": True})
+                                 "nan_inf_to_errors": True, "constant_memory": rows > STREAM_ROWS})
     wb.set_properties({"title": f"{tables.year}年度{tables.region}部门整体支出绩效自评汇总", "author": "jixiao"})
     f = _formats(wb)
     order = ["汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送"]
