@@ -129,6 +129,7 @@ def test_district_workbook_prints_whole(store, tmp_path):
     assert not lost, [t[:40] for t in lost[:8]]
     assert not words_outside_page(pdf)
     assert EXCLUDED in body and "全区平均" in body
+    assert "###" not in body  # no number too wide for its column
 
 
 def test_csv_keeps_finding_codes(store, tmp_path):

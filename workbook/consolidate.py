@@ -283,7 +283,8 @@ TEXT_COLUMNS = {"预算编码", "单位名称", "主管部门", "说明", "审�
 INT_COLUMNS = {"错误", "警告", "排名", "单位数", "计入单位数", "不计入单位数", *GRADES}
 WIDTHS = {"预算编码": 10, "单位名称": 30, "主管部门": 24, "说明": 60, "审核说明": 30, "位置": 22, "问题": 14,
           "代码": 15, "严重程度": 8, "已说明": 6, "三级指标": 40, "一级指标": 8, "二级指标": 10, "不计入原因": 30,
-          "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6}
+          "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6, "计入单位数": 7, "不计入单位数": 7, "单位数": 7,
+          **dict.fromkeys(MONEY, 14)}
 HEADER_ROWS = 2  # title, column headers
 # Above this many rows the workbook streams to disk (xlsxwriter's constant-memory mode: rows written in order,
 # strings inline).  Below it, strings are shared, as Excel itself writes them (no rewrite on Excel's first save).
@@ -330,6 +331,8 @@ def _formats(wb) -> dict[str, Any]:
         "code": wb.add_format({**box, "font_size": 8, "font_name": "Arial"}),
         "wrap": wb.add_format({**box, "text_wrap": True, "valign": "top"}),
         "num": wb.add_format({**box, "num_format": "0.00"}),
+        "money": wb.add_format({**box, "num_format": "#,##0.00"}),
+        "total_money": wb.add_format({**box, "bold": True, "num_format": "#,##0.00", "bg_color": "#F2F2F2"}),
         "int": wb.add_format({**box, "num_format": "0"}),
         "pct": wb.add_format({**box, "num_format": "0.0%"}),
         "total": wb.add_format({**box, "bold": True, "num_format": "0.00", "bg_color": "#F2F2F2"}),
@@ -405,7 +408,8 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None 
         for c, value in enumerate(values):
             text_fmt, num_fmt, quoted_fmt = fmts[c]
             if total_row:
-                text_fmt, num_fmt = f["total_text"], (f["total_int"] if num_fmt is f["int"] else f["total"])
+                text_fmt, num_fmt = f["total_text"], {id(f["int"]): f["total_int"], id(f["money"]): f["total_money"]}.get(
+                    id(num_fmt), f["total"])
             _cell(ws, r, c, value, text_fmt, num_fmt, quoted_fmt)
         _fit_row(ws, r, values, widths)
     if len(frame):
@@ -416,6 +420,8 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None 
 def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
     """(text, number, quote-prefixed text) formats of a column."""
     num = f["pct"] if col.endswith("占比") else (f["int"] if col in INT_COLUMNS else f["num"])
+    if col in MONEY:
+        num = f["money"]
     if col == "代码":
         return f["code"], num, f["code"]
     if col in ("说明", "审核说明", "不计入原因"):
