@@ -130,6 +130,7 @@ def consolidate_cmd(
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
     roster: Path = typer.Option(None, "--roster", help="花名册，用于“未报送”表"),
     csv: Path = typer.Option(None, "--csv", help="同时把各表写成 CSV（UTF-8 带 BOM）到此目录"),
+    region: str = typer.Option(None, "--region", help="地区名称，显示在各表标题中（默认为模板中的“岳阳楼区”）"),
 ) -> None:
     """生成全区汇总工作簿：汇总、分部门汇总、指标分析、审核结果、财务汇总、未报送、图表。"""
     units = _roster(roster, year)
@@ -137,13 +138,15 @@ def consolidate_cmd(
     store = _store(db, readonly=True)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tables = consolidate(store, year, output, units, csv)
+        tables = consolidate(store, year, output, units, csv, region=region)
     except OSError as exc:
         fail(f"无法写入 {output}：{exc}")
     finally:
         store.close()
     n = len(tables.frames["汇总"])
     typer.echo(f"已生成 {output}：{year} 年度 {n} 个单位" + (f"，CSV 在 {csv}" if csv else "") + "。")
+    if tables.excluded:
+        typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
     if n == 0:
         typer.echo(f"提示：数据库中没有 {year} 年度的报表。", err=True)
 

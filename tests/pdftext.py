@@ -63,3 +63,24 @@ def words_outside_page(pdf: Path) -> list[str]:
 def missing(texts: list[str], pdf_body: str) -> list[str]:
     body = squash(pdf_body)
     return [t for t in texts if squash(t) and squash(t) not in body]
+
+
+def words(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
+    """(page, xMin, yMin, xMax, yMax, text) of every word pdftotext finds."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = []
+    for n, page in enumerate(re.finditer(r"<page [^>]*>(.*?)</page>", xml, re.S), start=1):
+        for m in re.finditer(r'<word xMin="([-\d.]+)" yMin="([-\d.]+)" xMax="([-\d.]+)" yMax="([-\d.]+)">([^<]*)',
+                             page.group(1)):
+            out.append((n, *(float(m.group(i)) for i in range(1, 5)), m.group(5)))
+    return out
+
+
+def overflowing(pdf: Path, text: str, next_label: str) -> list[str]:
+    """Words of `text` drawn at or below `next_label` (the row after it): cut off by the cell when printed."""
+    ws = words(pdf)
+    label = next((w for w in ws if next_label in w[5]), None)
+    if label is None:
+        return [f"（找不到“{next_label}”）"]
+    body = squash(text)
+    return [w[5] for w in ws if w[0] == label[0] and len(w[5]) >= 4 and w[5] in body and w[4] > label[2] + 1]

@@ -139,3 +139,18 @@ def test_csv_keeps_finding_codes(store, tmp_path):
     with (Path(tmp_path) / "csv" / "审核结果.csv").open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {"invalid_input"} <= {r["代码"] for r in rows}
+
+
+def test_cli_consolidate_names_region_and_excluded(store, tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    db = store.path
+    out = tmp_path / "cli.xlsx"
+    res = subprocess.run([sys.executable, "-m", "cli.main", "consolidate", "--year", "2021", "--db", str(db), "-o",
+                          str(out), "--region", "君山区"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "1 份报表有错误" in res.stdout
+    assert str(openpyxl.load_workbook(out)["汇总"]["A1"].value).startswith("2021年度君山区")

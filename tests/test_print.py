@@ -20,10 +20,14 @@ from workbook.template import default_template
 
 from .conftest import seed_inputs
 from .helpers import SEED_UNIT, unit_values
-from .pdftext import missing, pdf_text, require_print_tools, words_outside_page
+from .pdftext import missing, overflowing, pdf_text, require_print_tools, squash, words_outside_page
 
 LONG_PROBLEMS = ("一是预算编制不够精细，部分项目支出预算与实际执行存在差异；二是绩效目标设置不够细化量化，部分指标难以考核；"
                  "三是资产管理信息化水平有待提高，固定资产卡片信息与实物核对不及时。") * 3
+
+
+LONG_OVERVIEW = "".join(f"{n}. 岳阳市岳阳楼区社会保险服务中心2021年度整体支出绩效情况：预算执行、资产管理、绩效目标完成良好。"
+                        for n in range(1, 16))  # ~700 characters: taller than the planned row
 
 
 def plan():
@@ -95,7 +99,7 @@ def rendered(tmp_path_factory):
     require_print_tools()
     work = tmp_path_factory.mktemp("print")
     f = WorkbookFactory()
-    filled = {**seed_inputs(), "problems": LONG_PROBLEMS}
+    filled = {**seed_inputs(), "problems": LONG_PROBLEMS, "overview": LONG_OVERVIEW}
     blank_x, filled_x = work / "blank.xlsx", work / "filled.xlsx"
     blank_x.write_bytes(f.build(SEED_UNIT))
     filled_x.write_bytes(f.build(SEED_UNIT, unit_values(filled)))
@@ -112,6 +116,10 @@ def test_every_label_and_filled_text_prints_whole(rendered):
         assert not words_outside_page(pdf), words_outside_page(pdf)[:5]
     body = pdf_text(filled_pdf)
     assert "存在的主要问题" in body and "2021年度" in body
+    assert LONG_OVERVIEW.replace(" ", "") in squash(body)
+    # not drawn past its row (LibreOffice clips it there; the text layer alone would not show that)
+    assert not overflowing(filled_pdf, LONG_OVERVIEW, "存在的主要问题")
+    assert not overflowing(filled_pdf, LONG_PROBLEMS, "改进措施和有关建议")
 
 
 def test_blank_workbook_prints_incomplete_not_a_grade(rendered):

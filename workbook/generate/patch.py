@@ -81,6 +81,23 @@ def custom_xml(props: dict[str, str]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
+
+
+def _grow_rows(xml: str, long_text, raw: dict[str, Any]) -> str:
+    """Rows of long prefilled texts made tall enough to show (and print) the whole text."""
+    from .textfit import row_height
+
+    for key, row, width, height in long_text:
+        value = raw.get(key)
+        if not isinstance(value, str) or len(value) * 2 < width:
+            continue
+        need = min(MAX_ROW_HEIGHT, row_height([(value, width)], height))
+        if need > height:
+            xml = re.sub(rf'(<row r="{row + 1}"[^>]*? ht=")[\d.]+(")', rf"\g<1>{need:g}\g<2>", xml, count=1)
+    return xml
+
+
 class SheetSlots:
     """A sheet's XML split around its variable cells: static segments and (cell, style attribute) slots."""
 
@@ -114,12 +131,16 @@ class BaseWorkbook:
         self.static: dict[str, Member] = {}
         self.slots: dict[str, SheetSlots] = {}
         self.sheet_of_part: dict[str, str] = {}
+        self.long_text: dict[str, list[tuple[str, int, float, float]]] = {}  # part -> (key, row, width, height)
         for index, sheet in enumerate(plan.sheets, start=1):
             part = f"xl/worksheets/sheet{index}.xml"
             variable = [c for c in sheet.cells if c.kind in ("input", "formula")]
             if variable:
                 self.slots[part] = SheetSlots(zin.read(part), variable)
                 self.sheet_of_part[part] = sheet.name
+            self.long_text[part] = [(c.key, c.row, sheet.widths.get(c.col, 8.43), sheet.heights.get(c.row, 15.0))
+                                    for c in variable if c.kind == "input" and c.style == "input_long"
+                                    and c.key in plan.template.inputs]
         for name in self.order:
             if name in self.slots or name == "docProps/custom.xml":
                 continue
@@ -137,6 +158,7 @@ class BaseWorkbook:
                 members.append(Member.deflate(name, custom_xml({f"jixiao_{k}": v for k, v in meta.items()})))
             elif name in self.slots:
                 xml = self._sheet_xml(self.slots[name], ctx, meta, tables, t)
+                xml = _grow_rows(xml, self.long_text.get(name, ()), ctx.raw)
                 cached = self._cache.get(name)
                 if cached and cached[0] == xml:
                     members.append(cached[1])
