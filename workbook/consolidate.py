@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import math
 import pickle
+import sys
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
@@ -120,7 +121,8 @@ class _Columns:
         ret, rep = row["return"], row["report"]
         findings = sorted(rep.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f["severity"], 9))
         explanations = ret.get("explanations") or {}
-        code, name, dept = str(row["budget_code"]), str(row["unit_name"] or ""), str(row["parent_dept"] or "")
+        code, name = str(row["budget_code"]), str(row["unit_name"] or "")
+        dept = sys.intern(str(row["parent_dept"] or ""))  # a few hundred departments, shared by many units
         for f in findings:
             spool.add([code, name, dept, SEVERITY_ZH.get(f["severity"], f["severity"]),
                        CODE_ZH.get(f["code"], f["code"]), labels.get(f["where"], f["where"]), f["message"],
@@ -131,7 +133,7 @@ class _Columns:
         if errors:
             kinds = list(dict.fromkeys(CODE_ZH.get(f["code"], f["code"]) for f in errors))
             reason = f"有 {len(errors)} 个错误（{'、'.join(kinds[:3])}{'等' if len(kinds) > 3 else ''}）"
-        for k, v in (("code", code), ("name", name), ("dept", dept), ("grade", rep.get("grade") or ""),
+        for k, v in (("code", code), ("name", name), ("dept", dept), ("grade", sys.intern(rep.get("grade") or "")),
                      ("reason", reason)):
             self.text[k].append(v)
         scores = {i["id"]: i for i in rep.get("indicators") or []}
@@ -325,11 +327,11 @@ def _formats(wb) -> dict[str, Any]:
         "head": wb.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}),
         "text": wb.add_format({**box, "text_wrap": True}),
         "text_quoted": wb.add_format({**box, "text_wrap": True, "quote_prefix": True}),
-        "wrap_quoted": wb.add_format({**box, "text_wrap": True, "valign": "top", "quote_prefix": True}),
+        "wrap_quoted": wb.add_format({**box, "text_wrap": True, "quote_prefix": True}),
         "excluded_quoted": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True,
                                           "quote_prefix": True}),
         "code": wb.add_format({**box, "font_size": 8, "font_name": "Arial"}),
-        "wrap": wb.add_format({**box, "text_wrap": True, "valign": "top"}),
+        "wrap": wb.add_format({**box, "text_wrap": True}),
         "num": wb.add_format({**box, "num_format": "0.00"}),
         "money": wb.add_format({**box, "num_format": "#,##0.00"}),
         "total_money": wb.add_format({**box, "bold": True, "num_format": "#,##0.00", "bg_color": "#F2F2F2"}),
