@@ -154,3 +154,23 @@ def test_cli_consolidate_names_region_and_excluded(store, tmp_path):
     assert res.returncode == 0, res.stderr
     assert "1 份报表有错误" in res.stdout
     assert str(openpyxl.load_workbook(out)["汇总"]["A1"].value).startswith("2021年度君山区")
+
+
+def test_streamed_workbook_has_the_same_content(store, tmp_path, monkeypatch):
+    """Large districts are written in constant-memory mode (rows in order, inline strings): same tables."""
+    import workbook.consolidate as cons
+
+    small, big = tmp_path / "small.xlsx", tmp_path / "big.xlsx"
+    consolidate(store, 2021, small)
+    monkeypatch.setattr(cons, "STREAM_ROWS", 0)
+    consolidate(store, 2021, big)
+    with open(big, "rb") as fh:
+        import zipfile
+
+        assert "xl/sharedStrings.xml" not in zipfile.ZipFile(fh).namelist()  # really streamed
+    a, b = openpyxl.load_workbook(small), openpyxl.load_workbook(big)
+    assert a.sheetnames == b.sheetnames
+    for ws in a.worksheets:
+        rows_a = [[c.value for c in r] for r in ws.iter_rows()]
+        rows_b = [[c.value for c in r] for r in b[ws.title].iter_rows()]
+        assert rows_a == rows_b, ws.title
