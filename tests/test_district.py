@@ -110,6 +110,9 @@ def test_chart_axes_count_in_whole_numbers(store, tmp_path):
     assert len(charts) == 2
     for xml in charts:
         assert '<c:majorUnit val="1"/>' in xml and 'formatCode="0"' in xml
+    ws = openpyxl.load_workbook(out)["图表"]
+    assert len(ws.row_breaks.brk) == 1  # one chart per page
+    assert ws.page_setup.orientation == "landscape"
 
 
 def test_district_workbook_prints_whole(store, tmp_path):
