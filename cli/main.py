@@ -17,11 +17,12 @@ app.add_typer(template_cmd.app, name="template")
 app.command("score")(score_command)
 
 
-from . import bureau_cmd, generate_cmd, read_cmd  # noqa: E402
+from . import bureau_cmd, generate_cmd, read_cmd, serve_cmd  # noqa: E402
 
 generate_cmd.register(app)
 read_cmd.register(app)
 bureau_cmd.register(app)
+serve_cmd.register(app)
 
 
 def main() -> None:

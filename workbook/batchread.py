@@ -107,14 +107,16 @@ def _isolated(path: str) -> Verification:
 
 
 def check_many(files: list[Path], workers: int | None = None,
-               on_result: Callable[[Verification], None] | None = None) -> Iterator[Verification]:
+               on_result: Callable[[Verification], None] | None = None,
+               isolate: bool = False) -> Iterator[Verification]:
     """Verify files in worker processes; yields one Verification per file, in input order.
 
     At most a few files per worker are in flight, and a result is released once yielded,
     so memory does not grow with the number of files.  When a worker dies, the pool fails
     every file in flight, so those files are checked again one by one in pools of their
     own: only the file that really kills a worker is rejected.  A file that hangs past the
-    time limit is rejected.  The batch always goes on.
+    time limit is rejected.  The batch always goes on.  With `isolate` even one file is checked
+    in a worker process (a server must: its limits rely on a process and on the main thread's signals).
     """
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
 
@@ -123,7 +125,7 @@ def check_many(files: list[Path], workers: int | None = None,
             on_result(v)
         return v
 
-    if workers == 1 or len(files) <= 2:
+    if not isolate and (workers == 1 or len(files) <= 2):
         for f in files:
             try:
                 v = check_file(str(f))

@@ -15,7 +15,7 @@ from typing import Any
 
 from .batchread import check_many, expand_paths
 from .identity import is_identity_error, issuance_findings
-from .store import DUPLICATE, HELD, NEW, OLDER, OUTCOME_ZH, REJECTED, UPDATED, Store, Stored
+from .store import DUPLICATE, HELD, NEW, OLDER, OUTCOME_ZH, REJECTED, UPDATED, Store, Stored, mtime_text
 from .verify import Verification
 
 
@@ -75,17 +75,23 @@ def identity_check(v: Verification, store: Store) -> str | None:
 
 def collect(paths: Iterable[str | Path], store: Store, workers: int | None = None,
             on_file: Callable[[Verification, str], None] | None = None,
-            on_stored: Callable[[Verification, Stored], None] | None = None) -> CollectSummary:
-    """Read, verify and store every file under `paths`; every file ends up stored or listed as rejected."""
+            on_stored: Callable[[Verification, Stored], None] | None = None, *, isolate: bool = False,
+            names: dict[str, str] | None = None) -> CollectSummary:
+    """Read, verify and store every file under `paths`; every file ends up stored or listed as rejected.
+
+    `names` maps a file's path to the name recorded as its source (e.g. an upload's own file name);
+    `isolate` checks even a single file in a worker process (see check_many).
+    """
     files, missing = expand_paths(paths)
     summary = CollectSummary(files=len(files) + len(missing))
     for m in missing:
         summary.counts[REJECTED] += 1
         summary.rejected.append((str(m), "路径不存在"))
     batch: dict[str, list[str]] = defaultdict(list)
-    for v in check_many(files, workers):
+    for v in check_many(files, workers, isolate=isolate):
         hold = identity_check(v, store)
-        stored = store.add(v, hold=hold)
+        source = (names or {}).get(v.ret.file)  # an upload's own name: the file's time is read from where it lies
+        stored = store.add(v, source, hold=hold, file_mtime=mtime_text(v.ret.file) if source else None)
         _tally(summary, v, stored, batch)
         if on_stored:
             on_stored(v, stored)

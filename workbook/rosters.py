@@ -1,0 +1,53 @@
+"""Each year's roster kept in the store file (table roster_units), so the desk knows who must report."""
+
+from __future__ import annotations
+
+import json
+
+from .generate.api import Unit
+from .store import Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS roster_units (
+    year INTEGER NOT NULL,
+    budget_code TEXT NOT NULL,
+    unit_name TEXT NOT NULL,
+    parent_dept TEXT,
+    prefill_json TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (year, budget_code)
+);
+"""
+
+
+def ensure_schema(store: Store) -> None:
+    store.db.executescript(SCHEMA)
+
+
+def save_roster(store: Store, year: int, units: list[Unit]) -> None:
+    """Replace the year's roster with `units` in one transaction."""
+    db = store.db
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM roster_units WHERE year = ?", (year,))
+        db.executemany("INSERT INTO roster_units VALUES (?, ?, ?, ?, ?)",
+                       [(year, u.budget_code, u.unit_name, u.parent_dept,
+                         json.dumps(u.prefill, ensure_ascii=False, default=str)) for u in units])
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def load_roster(store: Store, year: int) -> list[Unit] | None:
+    """The year's roster, or None when none was saved."""
+    rows = store.db.execute("SELECT * FROM roster_units WHERE year = ? ORDER BY budget_code", (year,)).fetchall()
+    if not rows:
+        return None
+    return [Unit(r["unit_name"], r["budget_code"], year, r["parent_dept"], json.loads(r["prefill_json"]))
+            for r in rows]
+
+
+def years(store: Store) -> list[int]:
+    """Every year with a roster or a submission, newest first."""
+    rows = store.db.execute("SELECT year FROM roster_units UNION SELECT year FROM submissions WHERE year IS NOT NULL")
+    return sorted({int(r[0]) for r in rows}, reverse=True)
