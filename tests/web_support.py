@@ -1,0 +1,87 @@
+"""Shared data for the web desk tests: a roster and a folder of returns (good, tampered, blank, hostile)."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import seed_inputs
+from tests.helpers import factory, unit_values
+from workbook.fill import cell_style, set_cell_xml
+from workbook.generate import Unit
+from workbook.generate.roster import safe_filename
+from workbook.read import read_return
+from workbook.synthetic import synthetic_inputs, with_notes
+
+YEAR = 2021
+HOSTILE_NAME = "<script>alert(1)</script>事务中心"
+HOSTILE_DEPT = '=HYPERLINK("http://evil.example","点我")'
+
+
+@dataclass
+class Desk:
+    roster: Path
+    units: dict[str, Unit]
+    returns: dict[str, Path]  # good, tampered, blank, hostile, text, corrected
+
+
+def _units() -> dict[str, Unit]:
+    seed = seed_inputs()
+    return {
+        "good": Unit(seed["unit_name"], "200009", YEAR, seed["parent_dept"]),
+        "tampered": Unit("合成单位0001事务中心（演示）", "900001", YEAR, "区卫生健康局"),
+        "blank": Unit("合成单位0002保障中心（演示）", "900002", YEAR, "区民政局"),
+        "hostile": Unit(HOSTILE_NAME, "900003", YEAR, HOSTILE_DEPT),
+        "silent": Unit("合成单位0004管理所（演示）", "900004", YEAR, "区民政局"),
+    }
+
+
+def tamper_total(data: bytes) -> bytes:
+    """The total score formula replaced by the constant 100 (as a unit might do)."""
+    ret = read_return("x.xlsx", data)
+    sheet, ref = ret.names["total_score"].split("!")
+    ref = ref.replace("$", "")
+    return set_cell_xml(data, sheet, ref, f'<c r="{ref}"{cell_style(data, sheet, ref)}><v>100</v></c>')
+
+
+def build_desk(folder: Path) -> Desk:
+    folder.mkdir(parents=True, exist_ok=True)
+    units = _units()
+    roster = folder / "花名册.csv"
+    with roster.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["预算编码", "单位名称", "主管部门"])
+        for u in units.values():
+            w.writerow([u.budget_code, u.unit_name, u.parent_dept])
+    rng = random.Random(8)
+    f = factory()
+    out = folder / "returns"
+    out.mkdir(exist_ok=True)
+
+    def write(kind: str, data: bytes, name: str | None = None) -> Path:
+        p = out / (name or safe_filename(units[kind]))
+        p.write_bytes(data)
+        return p
+
+    returns = {"good": write("good", f.build(units["good"], unit_values(seed_inputs())))}
+    returns["tampered"] = write("tampered", tamper_total(f.build(units["tampered"],
+                                                                  with_notes(synthetic_inputs(rng, "fair")))))
+    blank = with_notes(synthetic_inputs(rng, "good"))
+    blank["card_paid"] = None
+    returns["blank"] = write("blank", f.build(units["blank"], blank))
+    returns["corrected"] = write("blank", f.build(units["blank"], with_notes(synthetic_inputs(rng, "good"))),
+                                 "900002-更正.xlsx")
+    returns["hostile"] = write("hostile", f.build(units["hostile"], with_notes(synthetic_inputs(rng, "good"))),
+                               "900003-hostile.xlsx")
+    returns["text"] = out / "200999-其实是文本.xlsx"
+    returns["text"].write_text("这不是工作簿。", encoding="utf-8")
+    return Desk(roster, units, returns)
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "page has no CSRF token"
+    return m.group(1)
