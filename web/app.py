@@ -23,7 +23,7 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["score"] = lambda v: "" if v is None else f"{v:g}" if isinstance(v, (int, float)) else str(v)
-    env.filters["when"] = lambda v: (v or "").replace("T", " ").replace("+00:00", " UTC")
+    env.filters["when"] = _when
     return env
 
 
@@ -57,6 +57,18 @@ def create_app(settings: Settings) -> Starlette:
     app.add_middleware(SessionMiddleware, settings=settings)
     app.state.settings = settings
     return app
+
+
+def _when(value: str | None) -> str:
+    """A stored UTC timestamp in the server's local time, to the minute."""
+    import datetime as dt
+
+    if not value:
+        return ""
+    try:
+        return dt.datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
 
 
 def _esc(text: str) -> str:
