@@ -61,7 +61,7 @@ def serve_cmd(
     except ImportError as exc:
         fail(f"缺少网页工作台所需的组件（{exc.name}）：请运行 python3 -m pip install -e .")
     if demo:
-        typer.echo("正在准备演示数据……")
+        typer.echo("正在准备演示数据（临时文件夹，停止后删除）……")
         db = demo_db()
     else:
         from workbook.store import Store, StoreError
@@ -82,6 +82,11 @@ def serve_cmd(
         uvicorn.run(app, host=host, port=port, log_level=os.environ.get("JIXIAO_LOG", "warning"))
     except OSError as exc:
         fail(f"无法在 {host}:{port} 启动：{exc.strerror or exc}（端口可能已被占用，可用 --port 换一个）")
+    finally:
+        if demo:  # the demo copy is throwaway: remove its temporary folder
+            import shutil
+
+            shutil.rmtree(db.parent, ignore_errors=True)
 
 
 def register(app: typer.Typer) -> None:

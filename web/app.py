@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -59,14 +61,16 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
+LOCAL_TZ = dt.datetime.now().astimezone().tzinfo
+
+
+@lru_cache(maxsize=4096)
 def _when(value: str | None) -> str:
     """A stored UTC timestamp in the server's local time, to the minute."""
-    import datetime as dt
-
     if not value:
         return ""
     try:
-        return dt.datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
+        return dt.datetime.fromisoformat(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return str(value)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -79,6 +80,7 @@ class SessionMiddleware:
             await response(scope, receive, send)
             return
         received = 0
+        started = time.perf_counter()
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -91,12 +93,13 @@ class SessionMiddleware:
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
+                timing = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                message["headers"] = list(message.get("headers", [])) + [(b"server-timing", timing.encode())]
                 current = scope.get("session")
                 if fresh or scope.get("session_dirty"):
                     value = self.ser.dumps(current or {})
                     header = (f"{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; "
                               f"Max-Age={self.settings.session_hours * 3600}")
-                    message.setdefault("headers", [])
                     message["headers"] = list(message["headers"]) + [(b"set-cookie", header.encode("latin-1"))]
             await send(message)
 
