@@ -53,7 +53,7 @@ def server(tmp_path):
     import uvicorn
 
     port = _free_port()
-    app = create_app(Settings(db=tmp_path / "desk.sqlite", workers=2))
+    app = create_app(Settings(db=tmp_path / "desk.sqlite", workers=2, upload_batch=2))  # 3 requests for 6 files
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -74,7 +74,7 @@ def test_clerk_day_in_chromium(server, tmp_path):
     dup.write_bytes(desk.returns["good"].read_bytes())
     docs = ROOT / "docs"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--lang=zh-CN"])
         page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="zh-CN")
         page.set_default_timeout(60_000)
         dialogs: list[str] = []
@@ -98,9 +98,11 @@ def test_clerk_day_in_chromium(server, tmp_path):
         files = [desk.returns[k] for k in ("good", "tampered", "blank", "hostile", "text")] + [dup]
         page.set_input_files("input[name=files]", [str(p) for p in files])
         page.click("button:has-text('上传并核验')")
-        page.wait_for_selector("table.fates")
+        page.wait_for_selector("#results[data-done]")
         outcomes = page.locator("table.fates tbody tr td:nth-child(2)").all_inner_texts()
         assert outcomes == ["新收", "新收", "新收", "新收", "拒收", "重复"]
+        assert "新收 4" in page.inner_text("#results .summary-line")
+        page.screenshot(path=str(docs / "web-upload.png"))
         assert "不是 .xlsx 文件" in page.locator("table.fates").inner_text()
 
         # 回收台账
@@ -133,7 +135,7 @@ def test_clerk_day_in_chromium(server, tmp_path):
         page.goto(f"{server}/upload")
         page.set_input_files("input[name=files]", str(desk.returns["corrected"]))
         page.click("button:has-text('上传并核验')")
-        page.wait_for_selector("table.fates")
+        page.wait_for_selector("#results[data-done]")
         assert page.locator("table.fates tbody tr td:nth-child(2)").all_inner_texts() == ["更新"]
         page.goto(f"{server}/unit/{YEAR}/900002")
         assert "待审核" in page.locator("#review").inner_text() or "待审核" in page.inner_text(".facts")
@@ -143,6 +145,7 @@ def test_clerk_day_in_chromium(server, tmp_path):
         # 汇总: download the district workbook and open it
         page.goto(f"{server}/summary?year={YEAR}")
         assert page.locator("svg.chart").count() == 2
+        page.screenshot(path=str(docs / "web-summary.png"))
         with page.expect_download() as dl:
             page.click("text=下载汇总工作簿")
         xpath = tmp_path / "district.xlsx"

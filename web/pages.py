@@ -136,7 +136,7 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
 
     # -- 收表 --------------------------------------------------------------
     def upload_page(request: Request) -> Response:
-        return render(request, "upload.html", max_file=settings.max_file // 1048576,
+        return render(request, "upload.html", max_file=settings.max_file // 1048576, batch=settings.upload_batch,
                       max_request=settings.max_request // 1048576, max_files=settings.max_files)
 
     async def upload_post(request: Request) -> Response:
@@ -173,6 +173,7 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
         fates = await run_in_threadpool(work)
         template = "upload_results.html" if request.headers.get("hx-request") else "upload.html"
         return render(request, template, fates=fates, dry_run=dry, max_file=settings.max_file // 1048576,
+                      batch=settings.upload_batch,
                       max_request=settings.max_request // 1048576, max_files=settings.max_files)
 
     # -- 单位详情 ----------------------------------------------------------

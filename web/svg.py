@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 COLORS = {"优": "#2e7d32", "良": "#1565c0", "中": "#ef6c00", "差": "#c62828"}
@@ -13,7 +14,8 @@ def bar_chart(bars: list[tuple[str, int]], title: str, width: int = 460, height:
     colors = colors or {}
     left, right, top, bottom = 36, 12, 34, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([n for _, n in bars] + [1])
+    step_value = max(1, math.ceil(max([n for _, n in bars] + [1]) / 4))  # whole-number ticks
+    peak = step_value * 4
     step = plot_w / max(len(bars), 1)
     bar_w = step * 0.62
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
@@ -21,7 +23,7 @@ def bar_chart(bars: list[tuple[str, int]], title: str, width: int = 460, height:
              f'<text x="{width / 2}" y="20" text-anchor="middle" class="chart-title">{escape(title)}</text>',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#888"/>']
     for i in range(5):
-        value = peak * i / 4
+        value = step_value * i
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e3e3e3"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="chart-axis">{value:g}</text>')
