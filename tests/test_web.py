@@ -16,10 +16,12 @@ from tests.web_support import HOSTILE_DEPT, HOSTILE_NAME, YEAR, Desk, build_desk
 from web.app import create_app
 from web.downloads import content_disposition
 from web.settings import Settings
-from workbook import review
+from workbook import batchread, review
 from workbook.read import read_return
 from workbook.store import Store
 from workbook.verify import verify
+
+REAL_CHECK = batchread.check_file
 
 
 @pytest.fixture(scope="module")
@@ -314,3 +316,20 @@ def test_content_disposition_names():
     assert h.startswith('attachment; filename="')
     assert "filename*=UTF-8''2021%E5%B9%B4%E5%BA%A6_%E6%B1%87%E6%80%BB_.xlsx" in h
     assert ".." not in h.split("filename*=")[1] and "/" not in h
+
+
+def crash_on_second(path, time_limit=60):
+    """Worker stand-in: the process checking the second uploaded file dies (as on a segfault)."""
+    import os
+
+    if path.endswith("00001.upload"):
+        os._exit(3)
+    return REAL_CHECK(path, time_limit)
+
+
+def test_worker_crash_costs_only_that_file(client, desk, monkeypatch):
+    monkeypatch.setattr(batchread, "check_file", crash_on_second)
+    r = upload(client, desk.returns["good"], desk.returns["tampered"], desk.returns["blank"])
+    assert r.status_code == 200
+    assert fates(r.text) == ["新收", "拒收", "新收"]
+    assert "解析进程异常终止" in r.text
