@@ -218,7 +218,7 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
             data = unit_data(store, year, code)
         if data["review"].state != review.RETURNED:
             raise HTTPError(409, "该单位当前报表未被退回，没有退回通知")
-        return render(request, "notice.html", year=year, **data, today=dt.date.today().isoformat())
+        return render(request, "notice.html", year=year, **data)
 
     def unit_compare(request: Request) -> Response:
         year, code = _year(request.path_params["year"]), _code(request.path_params["code"])
