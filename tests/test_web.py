@@ -6,6 +6,7 @@ import io
 import re
 import sqlite3
 import threading
+import time
 import zipfile
 
 import openpyxl
@@ -333,3 +334,29 @@ def test_worker_crash_costs_only_that_file(client, desk, monkeypatch):
     assert r.status_code == 200
     assert fates(r.text) == ["新收", "拒收", "新收"]
     assert "解析进程异常终止" in r.text
+
+
+def test_summary_built_in_background_with_progress(client, desk):
+    upload(client, desk.returns["good"], desk.returns["tampered"])
+    r = client.post(f"/summary/{YEAR}/jobs", data={"csrf": token(client), "kind": "xlsx", "q": "200009"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    job_url = r.headers["location"]
+    for _ in range(200):
+        page = client.get(job_url)
+        if "已生成" in page.text or "生成失败" in page.text:
+            break
+        assert "<progress" in page.text and 'http-equiv="refresh"' in page.text
+        time.sleep(0.05)
+    assert "已生成" in page.text
+    x = client.get(job_url + "/file")
+    assert x.status_code == 200 and "filename*=UTF-8''" in x.headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(x.content))
+    codes = [row[0] for row in wb["汇总"].iter_rows(min_row=2, values_only=True)]
+    assert "200009" in codes and "900001" not in codes
+    partial = client.get(job_url, headers={"HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<div id="job"')
+    assert client.get("/summary/jobs/nope").status_code == 404
+    assert client.get("/summary/jobs/nope/file").status_code == 404
+    assert client.post(f"/summary/{YEAR}/jobs", data={"csrf": token(client), "kind": "pdf"}).status_code == 400
+    assert client.post(f"/summary/{YEAR}/jobs", data={"kind": "xlsx"}).status_code == 403

@@ -146,8 +146,9 @@ def test_clerk_day_in_chromium(server, tmp_path):
         page.goto(f"{server}/summary?year={YEAR}")
         assert page.locator("svg.chart").count() == 2
         page.screenshot(path=str(docs / "web-summary.png"))
+        page.click("button:has-text('生成汇总工作簿')")
         with page.expect_download() as dl:
-            page.click("text=下载汇总工作簿")
+            page.click("#job a:has-text('下载')")
         xpath = tmp_path / "district.xlsx"
         dl.value.save_as(xpath)
         assert dl.value.suggested_filename == f"{YEAR}年度绩效自评汇总.xlsx"

@@ -25,6 +25,7 @@ from workbook.intake import Incoming, take_in
 from workbook.status import ERRORS, MISSING, PASSED, UNEXPLAINED
 
 from .downloads import XLSX, bytes_download, clean_name, csv_download, file_download
+from .jobs import Job, Jobs
 from .security import HTTPError, checked_form, clear_session, password_ok, set_session
 from .settings import Settings
 from .svg import COLORS, bar_chart
@@ -62,6 +63,7 @@ def _filters(params: Any) -> dict[str, Any]:
 
 def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
     """All routes, closed over the desk's settings and the template renderer."""
+    jobs = Jobs()
 
     def who(request: Request) -> str:
         return (request.scope.get("session") or {}).get("user") or settings.local_user
@@ -321,11 +323,19 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
         return await run_in_threadpool(work)
 
     # -- 汇总 --------------------------------------------------------------
-    def summary_tables(store, year: int, params: Any):
+    def summary_tables(store, year: int, params: Any, job: Job | None = None):
         roster = rosters.load_roster(store, year)
         filtered = any(params.get(k) for k in FILTERS if k not in ("sort", "desc"))
         codes = {r.budget_code for r in selected_rows(store, year, params)[1]} if filtered else None
-        rows = (r for r in store.iter_current(year) if codes is None or r["budget_code"] in codes)
+
+        def rows():
+            for n, r in enumerate(store.iter_current(year), start=1):
+                if job and n % 20 == 0:
+                    job.done = n
+                if codes is None or r["budget_code"] in codes:
+                    yield r
+
+        rows = rows()
         if codes is not None and roster is not None:
             roster = [u for u in roster if u.budget_code in codes]
         return build_tables(rows, year, roster), filtered
@@ -341,29 +351,65 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
         dept = tables.frames["分部门汇总"]
         return render(request, "summary.html", year=year, years=years, grade_svg=grade_svg, hist_svg=hist_svg,
                       units=len(tables.frames["汇总"]), dept_rows=dept.to_dict("records"), dept_cols=list(dept.columns),
-                      filtered=filtered, filter_query=query)
+                      filtered=filtered, filter_query=query, filter_keys=FILTERS)
+
+    def build_summary(year: int, params: Any, kind: str, user: str, folder: Path,
+                      job: Job | None = None) -> tuple[Path, str, str]:
+        """The district workbook (or CSV zip) of the year, or of the board's filter, written into `folder`."""
+        with settings.store() as store:
+            total = store.db.execute("SELECT COUNT(*) FROM submissions WHERE status = 'accepted' AND is_current = 1 "
+                                     "AND year = ?", (year,)).fetchone()[0]
+            if job:
+                job.progress(0, total, "正在读取报表")
+            tables, filtered = summary_tables(store, year, params, job)
+            review.log(store, "consolidate", user, year=year, detail=kind + ("（筛选）" if filtered else ""))
+        if job:
+            job.progress(total, total, "正在写入文件")
+        label = f"{year}年度绩效自评汇总" + ("（筛选）" if filtered else "")
+        if kind == "xlsx":
+            return write_workbook(tables, folder / "district.xlsx"), label + ".xlsx", XLSX
+        out = folder / "csv.zip"
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in write_csvs(tables, folder / "csv"):
+                zf.write(p, p.name)
+        return out, label + "（CSV）.zip", "application/zip"
 
     def summary_download(request: Request) -> Response:
         year, kind = _year(request.path_params["year"]), request.path_params["kind"]
         if kind not in ("xlsx", "csv"):
             raise HTTPError(404, "没有这种汇总格式")
+        tmp = Path(tempfile.mkdtemp(prefix="jixiao-summary-"))
+        path, name, media = build_summary(year, request.query_params, kind, who(request), tmp)
+        return file_download(path, name, media, cleanup=tmp)
+
+    async def summary_job_start(request: Request) -> Response:
+        form = await checked_form(request)
+        year, kind = _year(request.path_params["year"]), str(form.get("kind") or "")
+        if kind not in ("xlsx", "csv"):
+            raise HTTPError(400, "没有这种汇总格式")
+        params = {k: str(form.get(k) or "") for k in FILTERS}
         user = who(request)
+        job = jobs.start(f"{year} 年度汇总（{'工作簿' if kind == 'xlsx' else 'CSV'}）",
+                         lambda j: build_summary(year, params, kind, user, j.folder, j))
+        if request.headers.get("hx-request"):
+            return render(request, "job.html", job=job)
+        return RedirectResponse(f"/summary/jobs/{job.id}", status_code=303)
 
-        def work() -> Response:
-            with settings.store() as store:
-                tables, filtered = summary_tables(store, year, request.query_params)
-                review.log(store, "consolidate", user, year=year, detail=kind + ("（筛选）" if filtered else ""))
-            tmp = Path(tempfile.mkdtemp(prefix="jixiao-summary-"))
-            label = f"{year}年度绩效自评汇总" + ("（筛选）" if filtered else "")
-            if kind == "xlsx":
-                return file_download(write_workbook(tables, tmp / "district.xlsx"), label + ".xlsx", XLSX, cleanup=tmp)
-            out = tmp / "csv.zip"
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-                for p in write_csvs(tables, tmp / "csv"):
-                    zf.write(p, p.name)
-            return file_download(out, label + "（CSV）.zip", "application/zip", cleanup=tmp)
+    def the_job(request: Request) -> Job:
+        job = jobs.get(request.path_params["job"])
+        if job is None:
+            raise HTTPError(404, "没有这个任务（可能已过期，请重新生成）")
+        return job
 
-        return work()
+    def summary_job(request: Request) -> Response:
+        job = the_job(request)
+        return render(request, "job.html" if request.headers.get("hx-request") else "job_page.html", job=job)
+
+    def summary_job_file(request: Request) -> Response:
+        job = the_job(request)
+        if job.state != "done" or job.path is None:
+            raise HTTPError(409, "文件还没有生成完" if job.state == "running" else f"生成失败：{job.error}")
+        return file_download(job.path, job.name, job.media_type)
 
     # -- 审核日志 ----------------------------------------------------------
     def audit_page(request: Request) -> Response:
@@ -410,6 +456,8 @@ def routes(settings: Settings, render: Callable[..., Response]) -> list[Route]:
         Route("/tasks", tasks_page), Route("/tasks/roster", roster_post, methods=["POST"]),
         Route("/tasks/{year}/generate", generate_post, methods=["POST"]),
         Route("/summary", summary_page), Route("/summary/{year}/district.{kind}", summary_download),
+        Route("/summary/{year}/jobs", summary_job_start, methods=["POST"]), Route("/summary/jobs/{job}", summary_job),
+        Route("/summary/jobs/{job}/file", summary_job_file),
         Route("/audit", audit_page), Route("/audit.csv", audit_csv),
         Route("/login", login_page), Route("/login", login_post, methods=["POST"]),
         Route("/logout", logout_post, methods=["POST"]),
