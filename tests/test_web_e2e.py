@@ -95,12 +95,12 @@ def test_clerk_day_in_chromium(server, tmp_path):
 
         # 收表: good, tampered, hostile-named, a text file, a duplicate
         page.goto(f"{server}/upload")
-        files = [desk.returns[k] for k in ("good", "tampered", "blank", "hostile", "text")] + [dup]
+        files = [desk.returns["good"], dup] + [desk.returns[k] for k in ("tampered", "blank", "hostile", "text")]
         page.set_input_files("input[name=files]", [str(p) for p in files])
         page.click("button:has-text('上传并核验')")
         page.wait_for_selector("#results[data-done]")
         outcomes = page.locator("table.fates tbody tr td:nth-child(2)").all_inner_texts()
-        assert outcomes == ["新收", "新收", "新收", "新收", "拒收", "重复"]
+        assert outcomes == ["新收", "重复", "新收", "新收", "新收", "拒收"]
         assert "新收 4" in page.inner_text("#results .summary-line")
         page.screenshot(path=str(docs / "web-upload.png"))
         assert "不是 .xlsx 文件" in page.locator("table.fates").inner_text()

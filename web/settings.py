@@ -32,7 +32,7 @@ class Settings:
     max_file: int = 20 * MiB  # per uploaded file (and per file inside a zip)
     max_request: int = 200 * MiB  # per request body
     max_files: int = 2000  # files per request (zip members included)
-    upload_batch: int = 20  # files the upload page sends per request, so fates appear as they are decided
+    upload_batch: int = 50  # files the upload page sends per request, so fates appear as they are decided
     workers: int | None = None
     local_user: str = field(default_factory=_local_user)
     session_hours: int = 12

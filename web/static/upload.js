@@ -7,7 +7,8 @@
   var drop = document.getElementById("drop"), input = form.querySelector("input[type=file]");
   var label = drop.querySelector("span"), results = document.getElementById("results");
   var button = form.querySelector("button.primary"), busy = document.getElementById("busy");
-  var BATCH = parseInt(form.getAttribute("data-batch"), 10) || 20;
+  var BATCH = parseInt(form.getAttribute("data-batch"), 10) || 50;
+  var PARALLEL = 2;  // two requests in flight: one is checked while the other is stored and shown
   function show() {
     label.textContent = input.files.length ? "已选择 " + input.files.length + " 个文件" : "把文件拖到这里，或点击选择文件";
   }
@@ -47,6 +48,9 @@
       "<th class=num>错误</th><th class=num>警告</th><th>原因</th></tr></thead><tbody></tbody>";
     results.append(head, line, table);
     var body = table.querySelector("tbody");
+    // one tbody per batch, in order, so rows stay in the order the files were chosen
+    var parts = groups.map(function () { var tb = document.createElement("tbody"); table.append(tb); return tb; });
+    body.remove();
     button.disabled = true; busy.style.display = "inline";
     function progress() {
       line.innerHTML = "";
@@ -56,7 +60,7 @@
       });
       line.append(document.createTextNode("已处理 " + done + " / " + total + " 个文件"));
     }
-    function failRow(files, message) {
+    function failRow(files, message, body) {
       files.forEach(function (f) {
         var tr = document.createElement("tr");
         tr.append(text(document.createElement("td"), f.name));
@@ -68,12 +72,15 @@
         counts["未收"] = (counts["未收"] || 0) + 1;
       });
     }
-    function next(i) {
-      if (i >= groups.length) {
+    var started = 0, finished = 0;
+    function next() {
+      if (finished === groups.length) {
         button.disabled = false; busy.style.display = ""; results.setAttribute("data-done", "1");
         line.lastChild.textContent = "共 " + total + " 个文件";
         return;
       }
+      if (started >= groups.length) { return; }
+      var i = started++, body = parts[i];
       var fd = new FormData();
       fd.append("csrf", csrf);
       if (dry) { fd.append("dry_run", "1"); }
@@ -83,17 +90,17 @@
         .then(function (r) { return r.text().then(function (html) { return [r.ok, html]; }); })
         .then(function (res) {
           var doc = new DOMParser().parseFromString(res[1], "text/html");
-          if (!res[0]) { failRow(groups[i], doc.body.textContent.trim()); }
+          if (!res[0]) { failRow(groups[i], doc.body.textContent.trim(), body); }
           doc.querySelectorAll("table.fates tbody tr").forEach(function (tr) {
             var k = tr.querySelector("td:nth-child(2)").textContent.trim();
             counts[k] = (counts[k] || 0) + 1;
             body.append(document.importNode(tr, true));
           });
         })
-        .catch(function (e) { failRow(groups[i], "网络错误：" + e); })
-        .then(function () { done += groups[i].length; progress(); next(i + 1); });
+        .catch(function (e) { failRow(groups[i], "网络错误：" + e, body); })
+        .then(function () { done += groups[i].length; finished++; progress(); next(); });
     }
     progress();
-    next(0);
+    for (var k = 0; k < PARALLEL; k++) { next(); }
   });
 })();
