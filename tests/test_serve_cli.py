@@ -83,3 +83,38 @@ def test_password_from_environment_allows_other_hosts(tmp_path):
         assert r.status_code == 303 and r.headers["location"] == "/login"
     finally:
         _stop(proc)
+
+
+def test_two_tabs_upload_at_once_over_http(tmp_path):
+    """Two browser tabs (two sessions) upload at the same moment through the real server: nothing is lost."""
+    import re
+    import threading
+
+    from tests.web_support import build_desk
+    from workbook.store import Store
+
+    desk = build_desk(tmp_path / "data")
+    db = tmp_path / "desk.sqlite"
+    proc, r = _serve(["--db", str(db)], cwd=tmp_path)
+    base = str(r.url).rstrip("/")
+    outcomes: list[list[str]] = []
+    try:
+        def tab(names: list[str]) -> None:
+            with httpx.Client(base_url=base, timeout=120) as c:
+                token = re.search(r'name="csrf" value="([^"]+)"', c.get("/upload").text).group(1)
+                files = [("files", (desk.returns[n].name, desk.returns[n].read_bytes())) for n in names]
+                res = c.post("/upload", data={"csrf": token}, files=files)
+                outcomes.append(re.findall(r'<td><span class="pill o-(\S+?)">', res.text))
+
+        tabs = [threading.Thread(target=tab, args=(["good", "tampered"],)),
+                threading.Thread(target=tab, args=(["blank", "hostile"],))]
+        for t in tabs:
+            t.start()
+        for t in tabs:
+            t.join(timeout=120)
+    finally:
+        _stop(proc)
+    assert sorted(outcomes) == [["新收", "新收"], ["新收", "新收"]]
+    with Store(db) as store:
+        assert store.counts()["accepted"] == 4
+        assert store.db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'upload'").fetchone()[0] == 4
