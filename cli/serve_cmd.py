@@ -70,7 +70,9 @@ def serve_cmd(
             Store(db).close()
         except StoreError as exc:
             fail(str(exc))
-    app = create_app(Settings(db=db, password=password))
+    # a desk on this machine only answers to its own names (a web page cannot reach it by DNS rebinding)
+    hosts = ["127.0.0.1", "localhost", "::1", host] if is_local(host) else None
+    app = create_app(Settings(db=db, password=password, allowed_hosts=hosts))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     typer.echo(f"jixiao 财政局工作台：{url}（数据库 {db.resolve()}）。按 Ctrl+C 停止。")
     if open_browser:

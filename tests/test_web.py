@@ -360,3 +360,15 @@ def test_summary_built_in_background_with_progress(client, desk):
     assert client.get("/summary/jobs/nope/file").status_code == 404
     assert client.post(f"/summary/{YEAR}/jobs", data={"csrf": token(client), "kind": "pdf"}).status_code == 400
     assert client.post(f"/summary/{YEAR}/jobs", data={"kind": "xlsx"}).status_code == 403
+
+
+def test_security_headers_and_host_check(tmp_path):
+    c = make_client(tmp_path, allowed_hosts=["127.0.0.1", "localhost"])
+    r = c.get("/", headers={"host": "evil.example"})
+    assert r.status_code == 400 and "不接受主机名" in r.text
+    r = c.get("http://127.0.0.1/")
+    assert r.status_code == 200
+    assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie

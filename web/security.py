@@ -15,6 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "jixiao_session"
 OPEN_PATHS = ("/login", "/static/")
+HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                 b"script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"),
+]
 
 
 class HTTPError(Exception):
@@ -52,6 +59,11 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        hosts = self.settings.allowed_hosts
+        if hosts and request.url.hostname not in hosts:  # DNS rebinding: a web page posing as this machine
+            await PlainTextResponse(f"不接受主机名“{request.url.hostname}”的访问，请用 http://127.0.0.1 打开工作台",
+                                    status_code=400)(scope, receive, send)
+            return
         session: dict[str, Any] | None = None
         raw = request.cookies.get(COOKIE)
         if raw:
@@ -94,7 +106,8 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 timing = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-                message["headers"] = list(message.get("headers", [])) + [(b"server-timing", timing.encode())]
+                message["headers"] = [h for h in message.get("headers", []) if h[0].lower() != b"x-content-type-options"] \
+                    + HEADERS + [(b"server-timing", timing.encode())]
                 current = scope.get("session")
                 if fresh or scope.get("session_dirty"):
                     value = self.ser.dumps(current or {})

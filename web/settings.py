@@ -36,6 +36,7 @@ class Settings:
     workers: int | None = None
     local_user: str = field(default_factory=_local_user)
     session_hours: int = 12
+    allowed_hosts: list[str] | None = None  # Host names accepted (None: any); local desks accept only their own
 
     def __post_init__(self) -> None:
         self.db = Path(self.db)

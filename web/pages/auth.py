@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,6 +25,7 @@ def routes(desk: Desk) -> list[Route]:
         if not settings.password:
             return RedirectResponse("/", status_code=303)
         if not name or not password_ok(given, settings.password):
+            await asyncio.sleep(1)  # slows down guessing
             return render(request, "login.html", 401, error="姓名不能为空，或密码不正确", name=name)
         set_session(request, user=name)
         return RedirectResponse("/", status_code=303)
