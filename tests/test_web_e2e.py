@@ -68,6 +68,7 @@ def server(tmp_path):
 
 def test_clerk_day_in_chromium(server, tmp_path):
     sync_playwright = require_browser()
+    from playwright.sync_api import expect
     desk = build_desk(tmp_path / "data")
     dup = tmp_path / "data" / "returns-dup" / "200009-重复发送.xlsx"
     dup.parent.mkdir()
@@ -79,6 +80,8 @@ def test_clerk_day_in_chromium(server, tmp_path):
         page.set_default_timeout(60_000)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        console_errors: list[str] = []
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
 
         # 年度任务: roster → generate → zip
         page.goto(f"{server}/tasks?year={YEAR}")
@@ -115,7 +118,7 @@ def test_clerk_day_in_chromium(server, tmp_path):
         assert "待审核" in rows["200009"]
         page.screenshot(path=str(docs / "web-board.png"))
         page.fill("input[name=q]", "保障中心")
-        page.wait_for_function("document.querySelectorAll('table.board tbody tr').length === 1")
+        expect(page.locator("table.board tbody tr")).to_have_count(1)  # htmx swapped in the filtered board
 
         # 单位详情 → 退回 with a reason
         page.goto(f"{server}/unit/{YEAR}/900001")
@@ -156,5 +159,6 @@ def test_clerk_day_in_chromium(server, tmp_path):
         codes = {row[0] for row in wb["汇总"].iter_rows(min_row=2, values_only=True)}
         assert {"200009", "900001", "900002", "900003"} <= codes
         assert dialogs == []
+        assert [e for e in console_errors if "favicon" not in e] == []  # no CSP violation, no script error
         browser.close()
     assert (docs / "web-board.png").stat().st_size > 10_000
