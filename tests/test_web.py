@@ -372,3 +372,24 @@ def test_security_headers_and_host_check(tmp_path):
     assert r.headers["x-content-type-options"] == "nosniff"
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+@pytest.mark.parametrize("url", [
+    "/?year=abc", "/?year=2021&sort=<script>&desc=x&state=%00&q=" + "长" * 500, "/?year=99999",
+    "/board/2021/export.csv?grade=<b>", "/board/0/chase.csv", "/unit/2021/%3Cscript%3E", "/unit/abc/200009",
+    "/unit/2021/200009/notice", "/unit/2021/200009/compare?a=x&b=y", "/files/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/tasks?year=-1", "/tasks?year=2021%20OR%201=1", "/summary?year=x", "/summary/2021/district.exe",
+    "/summary/jobs/%2e%2e", "/audit?year=x", "/audit.csv?year=1999", "/static/../app.py", "/login",
+])
+def test_bad_parameters_never_500(client, url):
+    r = client.get(url)
+    assert r.status_code < 500, r.text[:300]
+    if r.status_code >= 400:
+        assert re.search(r"[\u4e00-\u9fff]", r.text), "error pages are in Chinese"
+
+
+@pytest.mark.parametrize("url", ["/upload", "/board/2021/bulk", "/unit/2021/200009/review", "/tasks/roster",
+                                 "/tasks/2021/generate", "/summary/2021/jobs", "/login", "/logout"])
+def test_every_post_needs_the_csrf_token(client, url):
+    r = client.post(url, data={"action": "approve", "year": "2021", "kind": "xlsx"})
+    assert r.status_code == 403 and "CSRF" in r.text
