@@ -135,7 +135,7 @@ def test_board_counts_filters_search_sort(client, desk):
     r = client.get(f"/?year={YEAR}")
     assert r.status_code == 200
     counts = dict((label, int(n)) for n, label in re.findall(r"<div[^>]*><b>(\d+)</b>(\S+?)</div>", r.text))
-    assert counts == {"应报": 5, "已报": 4, "未报": 1, "待审核": 4, "通过": 0, "退回": 0}
+    assert counts == {"应报": 5, "已报": 4, "未报": 1, "待审核": 4, "审核通过": 0, "退回": 0}
     rows = lambda html: re.findall(r'<td class="name"><a href="/unit/2021/(\d+)">', html)  # noqa: E731
     assert sorted(rows(client.get(f"/?year={YEAR}&state=有错误").text)) == ["900001", "900002"]
     assert rows(client.get(f"/?year={YEAR}&state=未报送").text) == ["900004"]

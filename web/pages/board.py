@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from workbook import board as boardlib
 from workbook import review, rosters
-from workbook.status import MISSING
+from workbook.status import MISSING, PASSED
 
 from ..downloads import csv_download
 from ..security import HTTPError, checked_form
@@ -28,7 +28,9 @@ def routes(desk: Desk) -> list[Route]:
         params = {k: request.query_params.get(k, "") for k in FILTERS}
         query = "&".join(f"{k}={v}" for k, v in params.items() if v)
         return render(request, "board.html", year=year, years=years, rows=shown, total_rows=len(rows),
-                      counts=boardlib.counts(rows), shown_counts=boardlib.counts(shown), depts=depts, states=STATES,
+                      counts=boardlib.counts(rows),
+                      eligible=sum(1 for r in shown if r.review == review.PENDING and not r.errors),
+                      state_label={PASSED: "核验通过"}, depts=depts, states=STATES,
                       grades=GRADES, reviews=REVIEWS, f=params, filter_query=query)
 
     def board_csv(request: Request) -> Response:
