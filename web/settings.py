@@ -38,6 +38,8 @@ class Settings:
     session_hours: int = 12
     allowed_hosts: list[str] | None = None  # Host names accepted (None: any); local desks accept only their own
 
+    _schema_ready: bool = field(default=False, init=False, repr=False)
+
     def __post_init__(self) -> None:
         self.db = Path(self.db)
         if self.files_dir is None:
@@ -52,8 +54,10 @@ class Settings:
         """A store connection for one request (SQLite connections stay in the thread that opened them)."""
         store = Store(self.db)
         try:
-            review.ensure_schema(store)
-            rosters.ensure_schema(store)
+            if not self._schema_ready:  # the desk's own tables, created once per run
+                review.ensure_schema(store)
+                rosters.ensure_schema(store)
+                self._schema_ready = True
             yield store
         finally:
             store.close()
