@@ -25,16 +25,26 @@ def is_local(host: str) -> bool:
 
 def demo_db() -> Path:
     """A fresh copy of the demo data in a new temporary folder (never the user's working folder)."""
+    from workbook import review, rosters
     from workbook.demo import YEAR, run_demo
     from workbook.generate.roster import read_roster
-    from workbook.rosters import ensure_schema, save_roster
     from workbook.store import Store
 
     out = Path(tempfile.mkdtemp(prefix="jixiao-serve-demo-"))
     result = run_demo(out)
     with Store(result.db) as store:
-        ensure_schema(store)
-        save_roster(store, YEAR, read_roster(result.roster, YEAR))
+        rosters.ensure_schema(store)
+        review.ensure_schema(store)
+        rosters.save_roster(store, YEAR, read_roster(result.roster, YEAR))
+        # a desk in mid-season: one return passed, the tampered one sent back
+        clean = [s for s in result.status if s.state == "通过"]
+        if clean:
+            review.decide(store, YEAR, clean[0].budget_code, review.APPROVE, "演示", "数据完整，同意")
+        tampered = store.db.execute("SELECT budget_code FROM submissions WHERE is_current = 1 AND year = ? "
+                                    "AND errors > 0 AND cached_total != total", (YEAR,)).fetchall()
+        for (code,) in tampered[:1]:
+            review.decide(store, YEAR, code, review.RETURN, "演示",
+                          "总分公式被改成常数，自报分与复算分不符：请使用下发的原工作簿重新填报")
     return result.db
 
 

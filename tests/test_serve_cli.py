@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def test_demo_serves_a_filled_desk_from_a_temp_folder(tmp_path):
         assert r.status_code == 200
         assert "2021 年度回收台账" in r.text and r.text.count('<td class="name">') == 12
         assert "岳阳市岳阳楼区社会保险服务中心" in r.text
+        assert re.search(r"<b>1</b>审核通过", r.text) and re.search(r"<b>1</b>退回", r.text)
     finally:
         _stop(proc)
     assert list(tmp_path.iterdir()) == []  # nothing written into the working folder
