@@ -62,6 +62,10 @@ def test_expand_zip_limits():
     assert "文件过大" in items[1].refused
     assert expand_zip("x.zip", buf.getvalue(), max_members=1)[0].refused.startswith("压缩包内文件过多")
     assert expand_zip("x.zip", b"not a zip")[0].refused.startswith("压缩包无法打开")
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../../etc/\x07passwd.xlsx", b"x")
+    assert [i.name for i in expand_zip("收.zip", evil.getvalue())] == ["收.zip/etc/_passwd.xlsx"]
 
 
 def test_review_transitions_and_append_only_log(store, desk, tmp_path):

@@ -7,6 +7,7 @@ numbered temporary names and kept by content hash; originals are kept for downlo
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -52,6 +53,13 @@ class Fate:
         return OUTCOME_LABEL.get(self.outcome, self.outcome)
 
 
+def member_name(zip_name: str, member: str) -> str:
+    """How a file inside an uploaded zip is named on screen: zip/folder/file, without control
+    characters or '..' (display only: it never becomes a path)."""
+    parts = [re.sub(r"[\x00-\x1f\x7f]", "_", p) for p in member.replace("\\", "/").split("/")]
+    return "/".join([zip_name] + [p for p in parts if p not in ("", ".", "..")])
+
+
 def expand_zip(name: str, data: bytes, max_file: int = MAX_FILE_BYTES,
                max_members: int = MAX_ZIP_MEMBERS) -> list[Incoming]:
     """The files inside an uploaded .zip (folders and system files skipped); a broken zip is one refusal."""
@@ -67,7 +75,7 @@ def expand_zip(name: str, data: bytes, max_file: int = MAX_FILE_BYTES,
         return [Incoming(name, None, f"压缩包内文件过多（{len(infos)} 个，最多 {max_members} 个）")]
     out = []
     for info in infos:
-        member = f"{name}/{info.filename}"
+        member = member_name(name, info.filename)
         if info.file_size > max_file:
             out.append(Incoming(member, None, f"文件过大（{info.file_size / 1048576:.1f} MB，每个文件最多 "
                                               f"{max_file / 1048576:.0f} MB）"))
