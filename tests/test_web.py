@@ -107,6 +107,9 @@ def test_upload_bad_input(client, desk, tmp_path):
     assert r.status_code == 200 and fates(r.text) == ["拒收"] and "文件过大" in r.text
     r = small.post("/upload", data={"csrf": token(small)}, files=[("files", ("big.xlsx", b"x" * 300_000))])
     assert r.status_code == 413 and "过大" in r.text
+    few = make_client(tmp_path / "few", max_files=2)
+    r = few.post("/upload", data={"csrf": token(few)}, files=[("files", (f"{i}.xlsx", b"x")) for i in range(5)])
+    assert r.status_code == 413 and "一次最多上传 2 个文件" in r.text
 
 
 def test_concurrent_uploads_lose_nothing(tmp_path, desk):

@@ -151,7 +151,9 @@ async def checked_form(request: Request, max_files: int = 1000) -> FormData:
     except HTTPError:
         raise
     except Exception as exc:  # noqa: BLE001 - any multipart parser complaint is the client's bad request
-        detail = getattr(exc, "detail", None) or str(exc)
+        detail = str(getattr(exc, "detail", None) or exc)
+        if "Too many files" in detail:
+            raise HTTPError(413, f"一次最多上传 {max_files} 个文件，请分批上传") from None
         raise HTTPError(400, f"无法解析提交的表单（{detail}）") from None
     token = request.headers.get("x-csrf-token") or form.get("csrf")
     if not isinstance(token, str) or not hmac.compare_digest(token, csrf_token(request)):
