@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import time
 import zipfile
 
 import pytest
@@ -12,7 +13,7 @@ from tests.web_support import YEAR, build_desk
 from workbook import board, review, rosters
 from workbook.generate.roster import read_roster
 from workbook.hints import hints
-from workbook.intake import Incoming, expand_zip, take_in
+from workbook.intake import Incoming, expand_zip, plausible_mtime, take_in
 from workbook.originals import Originals
 from workbook.store import Store
 
@@ -66,6 +67,12 @@ def test_expand_zip_limits():
     with zipfile.ZipFile(evil, "w") as zf:
         zf.writestr("../../etc/\x07passwd.xlsx", b"x")
     assert [i.name for i in expand_zip("收.zip", evil.getvalue())] == ["收.zip/etc/_passwd.xlsx"]
+    dated = io.BytesIO()
+    with zipfile.ZipFile(dated, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("a.xlsx", date_time=(2022, 3, 1, 9, 30, 0)), b"x")
+    mtime = expand_zip("d.zip", dated.getvalue())[0].mtime
+    assert mtime and time.localtime(mtime)[:5] == (2022, 3, 1, 9, 30)  # the sender's save time travels with it
+    assert plausible_mtime(0) is None and plausible_mtime(time.time() + 10**7) is None
 
 
 def test_review_transitions_and_append_only_log(store, desk, tmp_path):

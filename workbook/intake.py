@@ -7,8 +7,10 @@ numbered temporary names and kept by content hash; originals are kept for downlo
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,14 @@ class Incoming:
     name: str  # as the sender named it (display only)
     data: bytes | None  # None when refused before checking
     refused: str | None = None
+    mtime: float | None = None  # when the sender's copy was last modified (seconds), if known
+
+
+def plausible_mtime(seconds: float | None) -> float | None:
+    """A sender-reported modification time, if it is a real one (after 2000, not in the future)."""
+    if seconds is None or not 946684800 <= seconds <= time.time() + 86400:
+        return None
+    return seconds
 
 
 @dataclass
@@ -89,7 +99,11 @@ def expand_zip(name: str, data: bytes, max_file: int = MAX_FILE_BYTES,
         if len(content) > max_file:
             out.append(Incoming(member, None, "文件过大（解压后超过上限）"))
             continue
-        out.append(Incoming(member, content))
+        try:
+            mtime = plausible_mtime(time.mktime(info.date_time + (0, 0, -1)))
+        except (OverflowError, ValueError):
+            mtime = None
+        out.append(Incoming(member, content, mtime=mtime))
     return out
 
 
@@ -119,6 +133,8 @@ def take_in(files: list[Incoming], store: Store, originals: Originals, who: str,
                 continue
             p = Path(tmp) / f"{i:05d}.upload"
             p.write_bytes(f.data)
+            if f.mtime:  # the sender's modification time, as a file collected from a folder would have
+                os.utime(p, (f.mtime, f.mtime))
             paths.append(p)
             index[str(p)] = i
         if dry_run:

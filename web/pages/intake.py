@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from workbook.intake import Incoming, expand_zip, take_in
+from workbook.intake import Incoming, expand_zip, plausible_mtime, take_in
 
 from ..downloads import clean_name
 from ..security import HTTPError, checked_form
@@ -24,24 +24,26 @@ def routes(desk: Desk) -> list[Route]:
 
     async def upload_post(request: Request) -> Response:
         form = await checked_form(request, max_files=settings.max_files)
-        uploads = [u for u in form.getlist("files") if isinstance(u, UploadFile)]
-        uploads = [u for u in uploads if u.filename or u.size]
+        mtimes = [str(m) for m in form.getlist("mtimes")]  # the browser's lastModified of each file (ms)
+        uploads = [(u, mtimes[i] if i < len(mtimes) else "") for i, u in enumerate(form.getlist("files"))
+                   if isinstance(u, UploadFile) and (u.filename or u.size)]
         if not uploads:
             raise HTTPError(400, "没有选择文件：请选择或拖入报回的 .xlsx 文件（或它们的 .zip 压缩包）")
         incoming: list[Incoming] = []
-        for u in uploads:
+        for u, ms in uploads:
             name = clean_name(u.filename or "", "未命名文件")
+            mtime = plausible_mtime(int(ms) / 1000) if ms.isdigit() else None
             if u.size is not None and u.size > settings.max_file and not name.lower().endswith(".zip"):
                 incoming.append(Incoming(name, None, f"文件过大（{u.size / 1048576:.1f} MB，每个文件最多 "
                                                      f"{settings.max_file // 1048576} MB）"))
                 continue
             data = await u.read()
             if name.lower().endswith(".zip"):
-                    incoming.extend(expand_zip(name, data, settings.max_file, settings.max_files))
+                incoming.extend(expand_zip(name, data, settings.max_file, settings.max_files))
             elif len(data) > settings.max_file:
                 incoming.append(Incoming(name, None, "文件过大"))
             else:
-                incoming.append(Incoming(name, data))
+                incoming.append(Incoming(name, data, mtime=mtime))
         if len(incoming) > settings.max_files:
             raise HTTPError(413, f"一次最多上传 {settings.max_files} 个文件（本次 {len(incoming)} 个），请分批上传")
         dry = form.get("dry_run") == "1"

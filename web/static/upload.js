@@ -84,7 +84,7 @@
       var fd = new FormData();
       fd.append("csrf", csrf);
       if (dry) { fd.append("dry_run", "1"); }
-      groups[i].forEach(function (f) { fd.append("files", f, f.name); });
+      groups[i].forEach(function (f) { fd.append("files", f, f.name); fd.append("mtimes", String(f.lastModified || "")); });
       fetch("/upload", { method: "POST", body: fd, headers: { "HX-Request": "true", "X-CSRF-Token": csrf },
                          credentials: "same-origin" })
         .then(function (r) { return r.text().then(function (html) { return [r.ok, html]; }); })
