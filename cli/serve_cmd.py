@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -90,8 +92,12 @@ def serve_cmd(
         import webbrowser
 
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    if demo:  # uvicorn re-raises SIGTERM after shutting down: make it an orderly exit, so the demo copy is removed
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(app, host=host, port=port, log_level=os.environ.get("JIXIAO_LOG", "warning"))
+    except KeyboardInterrupt:
+        typer.echo("工作台已停止。")
     except OSError as exc:
         fail(f"无法在 {host}:{port} 启动：{exc.strerror or exc}（端口可能已被占用，可用 --port 换一个）")
     finally:

@@ -76,6 +76,9 @@ def test_demo_serves_a_filled_desk_from_a_temp_folder(tmp_path):
     finally:
         _stop(proc)
     assert list(tmp_path.iterdir()) == []  # nothing written into the working folder
+    out = proc.stdout.read()
+    demo_db = Path(re.search(r"数据库 (\S+?jixiao\.sqlite)", out).group(1))
+    assert not demo_db.parent.exists(), "the demo copy is removed when the desk stops"
 
 
 def test_password_from_environment_allows_other_hosts(tmp_path):

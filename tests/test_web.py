@@ -37,8 +37,9 @@ def make_client(tmp_path, **kw) -> TestClient:
 
 
 @pytest.fixture
-def client(tmp_path) -> TestClient:
-    return make_client(tmp_path)
+def client(tmp_path):
+    with make_client(tmp_path) as c:  # runs the app's lifespan (background job files removed at the end)
+        yield c
 
 
 def token(client: TestClient) -> str:
@@ -363,6 +364,24 @@ def test_summary_built_in_background_with_progress(client, desk):
     assert client.get("/summary/jobs/nope/file").status_code == 404
     assert client.post(f"/summary/{YEAR}/jobs", data={"csrf": token(client), "kind": "pdf"}).status_code == 400
     assert client.post(f"/summary/{YEAR}/jobs", data={"kind": "xlsx"}).status_code == 403
+
+
+def test_job_files_removed_when_the_desk_stops(tmp_path, desk):
+    import tempfile
+    from pathlib import Path
+
+    before = set(Path(tempfile.gettempdir()).glob("jixiao-job-*"))
+    with make_client(tmp_path) as c:
+        upload(c, desk.returns["good"])
+        url = c.post(f"/summary/{YEAR}/jobs", data={"csrf": token(c), "kind": "csv"}, follow_redirects=False) \
+            .headers["location"]
+        for _ in range(200):
+            if "已生成" in c.get(url).text:
+                break
+            time.sleep(0.05)
+        made = set(Path(tempfile.gettempdir()).glob("jixiao-job-*")) - before
+        assert len(made) == 1 and c.get(url + "/file").status_code == 200
+    assert not next(iter(made)).exists()
 
 
 def test_security_headers_and_host_check(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import pages
+from .jobs import Jobs
 from .security import HTTPError, SessionMiddleware, csrf_token
 from .settings import Settings
 
@@ -53,9 +56,17 @@ def create_app(settings: Settings) -> Starlette:
             return HTMLResponse(f'<div class="flash error" role="alert">{_esc(message)}</div>', status_code=status)
         return render(request, "error.html", status, message=message, status=status)
 
-    app = Starlette(routes=pages.routes(settings, render) + [
+    jobs = Jobs()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        jobs.close()  # background downloads do not outlive the desk
+
+    app = Starlette(routes=pages.routes(settings, render, jobs) + [
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
-        exception_handlers={HTTPError: http_error, HTTPException: http_error, Exception: http_error})
+        exception_handlers={HTTPError: http_error, HTTPException: http_error, Exception: http_error},
+        lifespan=lifespan)
     app.add_middleware(SessionMiddleware, settings=settings)
     app.state.settings = settings
     return app

@@ -67,6 +67,13 @@ class Jobs:
         with self.lock:
             return self.jobs.get(job_id)
 
+    def close(self) -> None:
+        """Remove every job's files (the desk is stopping)."""
+        with self.lock:
+            jobs, self.jobs = list(self.jobs.values()), {}
+        for j in jobs:
+            shutil.rmtree(j.folder, ignore_errors=True)
+
     def purge(self, now: float | None = None) -> None:
         now = now or time.time()
         with self.lock:
