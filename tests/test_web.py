@@ -274,6 +274,14 @@ def test_roster_generate_and_download(client, desk, tmp_path):
     assert client.post(f"/tasks/{YEAR}/generate").status_code == 403
     page = client.get(f"/tasks?year={YEAR}").text
     assert "&lt;script&gt;" in page and "<script>alert" not in page
+    # next year starts from this year's units
+    assert "沿用 2021 年度花名册" in client.get(f"/tasks?year={YEAR + 1}").text
+    r = client.post(f"/tasks/{YEAR + 1}/copy-roster", data={"csrf": token(client), "from": str(YEAR)})
+    assert r.status_code == 200 and "花名册已保存：5 个单位" in r.text
+    again = client.post(f"/tasks/{YEAR + 1}/copy-roster", data={"csrf": token(client), "from": str(YEAR)})
+    assert again.status_code == 409
+    none = client.post(f"/tasks/{YEAR + 3}/copy-roster", data={"csrf": token(client), "from": "2001"})
+    assert none.status_code == 404
 
 
 # -- 汇总 ---------------------------------------------------------------------
@@ -411,7 +419,8 @@ def test_bad_parameters_never_500(client, url):
 
 
 @pytest.mark.parametrize("url", ["/upload", "/board/2021/bulk", "/unit/2021/200009/review", "/tasks/roster",
-                                 "/tasks/2021/generate", "/summary/2021/jobs", "/login", "/logout"])
+                                 "/tasks/2021/generate", "/tasks/2022/copy-roster", "/summary/2021/jobs", "/login",
+                                 "/logout"])
 def test_every_post_needs_the_csrf_token(client, url):
     r = client.post(url, data={"action": "approve", "year": "2021", "kind": "xlsx"})
     assert r.status_code == 403 and "CSRF" in r.text

@@ -47,6 +47,15 @@ def load_roster(store: Store, year: int) -> list[Unit] | None:
             for r in rows]
 
 
+def copy_roster(store: Store, from_year: int, to_year: int) -> int:
+    """Start `to_year` with `from_year`'s units (identity only: prefilled figures belong to their year)."""
+    units = load_roster(store, from_year)
+    if not units:
+        return 0
+    save_roster(store, to_year, [Unit(u.unit_name, u.budget_code, to_year, u.parent_dept) for u in units])
+    return len(units)
+
+
 def years(store: Store) -> list[int]:
     """Every year with a roster or a submission, newest first."""
     rows = store.db.execute("SELECT year FROM roster_units UNION SELECT year FROM submissions WHERE year IS NOT NULL")

@@ -31,7 +31,27 @@ def routes(desk: Desk) -> list[Route]:
                 or desk.default_year(store)
             years = sorted(set(rosters.years(store)) | {year}, reverse=True)
             units = rosters.load_roster(store, year) or []
-        return render(request, "tasks.html", year=year, years=years, units=units, **extra)
+            earlier = [y for y in rosters.years(store) if y < year and rosters.load_roster(store, y)]
+        return render(request, "tasks.html", year=year, years=years, units=units, copy_from=earlier[0] if earlier else None,
+                      **extra)
+
+    async def copy_post(request: Request) -> Response:
+        form = await checked_form(request)
+        year, source = year_param(request.path_params["year"]), year_param(form.get("from"))
+        user = who(request)
+
+        def work() -> int:
+            with settings.store() as store:
+                if rosters.load_roster(store, year):
+                    raise HTTPError(409, f"{year} 年度已有花名册；如需替换，请上传新的花名册")
+                n = rosters.copy_roster(store, source, year)
+                if not n:
+                    raise HTTPError(404, f"{source} 年度没有花名册可沿用")
+                review.log(store, "roster", user, year=year, detail=f"沿用 {source} 年度花名册：{n} 个单位")
+                return n
+
+        await run_in_threadpool(work)
+        return RedirectResponse(f"/tasks?year={year}&msg=roster", status_code=303)
 
     async def roster_post(request: Request) -> Response:
         form = await checked_form(request)
@@ -107,4 +127,5 @@ def routes(desk: Desk) -> list[Route]:
         Route("/tasks", tasks_page),
         Route("/tasks/roster", roster_post, methods=["POST"]),
         Route("/tasks/{year}/generate", generate_post, methods=["POST"]),
+        Route("/tasks/{year}/copy-roster", copy_post, methods=["POST"]),
     ]
