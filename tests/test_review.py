@@ -24,7 +24,8 @@ def desk(tmp_path_factory):
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, desk):
+    desk.prepare(tmp_path / "s.sqlite")
     s = Store(tmp_path / "s.sqlite")
     review.ensure_schema(s)
     rosters.ensure_schema(s)

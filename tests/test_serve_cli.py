@@ -33,7 +33,7 @@ def test_bad_store_is_a_clear_error(tmp_path):
     bad = tmp_path / "not-a-db.sqlite"
     bad.write_text("hello, not sqlite" * 100, encoding="utf-8")
     r = run("serve", "--db", str(bad), "--port", str(_free_port()))
-    assert r.returncode == 2 and "无法打开数据库" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "不是 jixiao 数据库" in r.stderr and "Traceback" not in r.stderr
 
 
 def _free_port() -> int:
@@ -100,6 +100,7 @@ def test_two_tabs_upload_at_once_over_http(tmp_path):
 
     desk = build_desk(tmp_path / "data")
     db = tmp_path / "desk.sqlite"
+    desk.prepare(db)
     proc, r = _serve(["--db", str(db)], cwd=tmp_path)
     base = str(r.url).rstrip("/")
     outcomes: list[list[str]] = []

@@ -30,15 +30,18 @@ def desk(tmp_path_factory) -> Desk:
     return build_desk(tmp_path_factory.mktemp("desk"))
 
 
-def make_client(tmp_path, **kw) -> TestClient:
+def make_client(tmp_path, desk: Desk | None = None, **kw) -> TestClient:
+    """A desk on a fresh store (that issued the test returns' workbooks, when `desk` is given)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
+    if desk is not None:
+        desk.prepare(tmp_path / "desk.sqlite")
     return TestClient(create_app(Settings(db=tmp_path / "desk.sqlite", workers=2, **kw)),
                       raise_server_exceptions=False)
 
 
 @pytest.fixture
-def client(tmp_path):
-    with make_client(tmp_path) as c:  # runs the app's lifespan (background job files removed at the end)
+def client(tmp_path, desk):
+    with make_client(tmp_path, desk) as c:  # runs the app's lifespan (background job files removed at the end)
         yield c
 
 
@@ -103,7 +106,7 @@ def test_upload_bad_input(client, desk, tmp_path):
     assert r.status_code == 200 and fates(r.text) == ["拒收"]
     r = client.post("/upload", data={"csrf": t}, files=[("files", ("坏.zip", b"PK\x03\x04broken"))])
     assert fates(r.text) == ["拒收"] and "压缩包无法打开" in r.text
-    small = make_client(tmp_path / "small", max_file=1000, max_request=200_000)
+    small = make_client(tmp_path / "small", desk, max_file=1000, max_request=200_000)
     r = upload(small, desk.returns["good"])
     assert r.status_code == 200 and fates(r.text) == ["拒收"] and "文件过大" in r.text
     r = small.post("/upload", data={"csrf": token(small)}, files=[("files", ("big.xlsx", b"x" * 300_000))])
@@ -114,6 +117,7 @@ def test_upload_bad_input(client, desk, tmp_path):
 
 
 def test_concurrent_uploads_lose_nothing(tmp_path, desk):
+    desk.prepare(tmp_path / "c.sqlite")
     app = create_app(Settings(db=tmp_path / "c.sqlite", workers=2))
     paths = [desk.returns[k] for k in ("good", "tampered", "blank", "hostile")]
     results = []
@@ -216,12 +220,14 @@ def test_review_workflow(client, desk):
     assert r.status_code == 200 and "已通过" in r.text
     # approved, then re-uploaded: back to 待审核 and marked 有变更
     client.post(f"/unit/{YEAR}/200009/review", data={"csrf": t, "action": "approve"})
-    from tests.helpers import factory, unit_values
-    from tests.web_support import seed_inputs
+    from tests.helpers import unit_values
+    from tests.web_support import TEST_KEY, seed_inputs
+    from workbook.generate import WorkbookFactory
 
     changed = desk.returns["good"].parent / "200009-再报.xlsx"
     inputs = unit_values(seed_inputs()) | {"staff_quota": 39}
-    changed.write_bytes(factory().build(desk.units["good"], inputs))
+    good_id = read_return(desk.returns["good"]).return_id
+    changed.write_bytes(WorkbookFactory(key=TEST_KEY).build(desk.units["good"], inputs, return_id=good_id))
     upload(client, changed)
     page = client.get(f"/unit/{YEAR}/200009").text
     assert ">待审核<" in page and "有变更" in page
@@ -379,7 +385,7 @@ def test_job_files_removed_when_the_desk_stops(tmp_path, desk):
     from pathlib import Path
 
     before = set(Path(tempfile.gettempdir()).glob("jixiao-job-*"))
-    with make_client(tmp_path) as c:
+    with make_client(tmp_path, desk) as c:
         upload(c, desk.returns["good"])
         url = c.post(f"/summary/{YEAR}/jobs", data={"csrf": token(c), "kind": "csv"}, follow_redirects=False) \
             .headers["location"]
@@ -424,3 +430,32 @@ def test_bad_parameters_never_500(client, url):
 def test_every_post_needs_the_csrf_token(client, url):
     r = client.post(url, data={"action": "approve", "year": "2021", "kind": "xlsx"})
     assert r.status_code == 403 and "CSRF" in r.text
+
+
+def test_forged_return_is_held_not_current(client, desk, tmp_path):
+    """A workbook this store never issued (wrong key, unknown return_id) is 待核实 and never current."""
+    from workbook.generate import WorkbookFactory
+    from workbook.synthetic import synthetic_inputs, with_notes
+
+    assert roster_upload(client, desk.roster).status_code == 200
+    forged = tmp_path / "900004-forged.xlsx"
+    forged.write_bytes(WorkbookFactory(key="00" * 32).build(desk.units["silent"],
+                                                            with_notes(synthetic_inputs(__import__("random").Random(1)))))
+    r = upload(client, forged)
+    assert fates(r.text) == ["待核实"]
+    assert re.search(r'<td class="reason">[^<]+</td>', r.text)  # the reason it is held is shown
+    rows = client.get(f"/?year={YEAR}&state=待核实").text
+    assert '<a href="/unit/2021/900004">' in rows
+    chase = client.get(f"/board/{YEAR}/chase.csv").content.decode("utf-8-sig")
+    assert "900004" in chase and "报表身份待核实" in chase
+
+
+def test_upload_orders_versions_by_the_senders_save_time(client, desk):
+    """Two versions in one drop: the browser's lastModified decides which is current, not the order in the list."""
+    later, earlier = "1700000000000", "1690000000000"
+    files = [("files", (p.name, p.read_bytes())) for p in (desk.returns["corrected"], desk.returns["blank"])]
+    r = client.post("/upload", data={"csrf": token(client), "mtimes": [later, earlier]}, files=files)
+    assert fates(r.text) == ["新收", "旧版本"]
+    with Store(client.app.state.settings.db) as s:
+        current = s.db.execute("SELECT source_path FROM submissions WHERE is_current = 1 AND budget_code = '900002'")
+        assert current.fetchone()[0] == desk.returns["corrected"].name

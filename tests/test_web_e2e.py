@@ -70,6 +70,7 @@ def test_clerk_day_in_chromium(server, tmp_path):
     sync_playwright = require_browser()
     from playwright.sync_api import expect
     desk = build_desk(tmp_path / "data")
+    desk.prepare(tmp_path / "desk.sqlite")  # the store that issued the test returns' workbooks
     dup = tmp_path / "data" / "returns-dup" / "200009-重复发送.xlsx"
     dup.parent.mkdir()
     dup.write_bytes(desk.returns["good"].read_bytes())

@@ -5,15 +5,17 @@ from __future__ import annotations
 import csv
 import random
 import re
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import seed_inputs
-from tests.helpers import factory, unit_values
+from tests.helpers import unit_values
 from workbook.fill import cell_style, set_cell_xml
-from workbook.generate import Unit
+from workbook.generate import Unit, WorkbookFactory
 from workbook.generate.roster import safe_filename
 from workbook.read import read_return
+from workbook.store import Store
 from workbook.synthetic import synthetic_inputs, with_notes
 
 YEAR = 2021
@@ -21,11 +23,22 @@ HOSTILE_NAME = "<script>alert(1)</script>事务中心"
 HOSTILE_DEPT = '=HYPERLINK("http://evil.example","点我")'
 
 
+TEST_KEY = "5a" * 32  # the bureau key the test returns are signed with
+
+
 @dataclass
 class Desk:
     roster: Path
     units: dict[str, Unit]
     returns: dict[str, Path]  # good, tampered, blank, hostile, text, corrected
+    issued: list[dict] = field(default_factory=list)  # the register rows of the returns' workbooks
+
+    def prepare(self, db: Path) -> None:
+        """A store that issued these returns' workbooks: the test key and the register."""
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with Store(db) as store:
+            store.set_key(TEST_KEY)
+            store.register(self.issued)
 
 
 def _units() -> dict[str, Unit]:
@@ -57,7 +70,11 @@ def build_desk(folder: Path) -> Desk:
         for u in units.values():
             w.writerow([u.budget_code, u.unit_name, u.parent_dept])
     rng = random.Random(8)
-    f = factory()
+    f = WorkbookFactory(key=TEST_KEY)
+    ids = {kind: str(uuid.uuid4()) for kind in units}
+    issued = [{"return_id": ids[k], "budget_code": u.budget_code, "unit_name": u.unit_name,
+               "parent_dept": u.parent_dept, "year": u.year, "template_id": f.template.id,
+               "template_version": f.template.version, "file": safe_filename(u)} for k, u in units.items()]
     out = folder / "returns"
     out.mkdir(exist_ok=True)
 
@@ -66,19 +83,20 @@ def build_desk(folder: Path) -> Desk:
         p.write_bytes(data)
         return p
 
-    returns = {"good": write("good", f.build(units["good"], unit_values(seed_inputs())))}
-    returns["tampered"] = write("tampered", tamper_total(f.build(units["tampered"],
-                                                                  with_notes(synthetic_inputs(rng, "fair")))))
+    def build(kind: str, values: dict) -> bytes:
+        return f.build(units[kind], values, return_id=ids[kind])
+
+    returns = {"good": write("good", build("good", unit_values(seed_inputs())))}
+    returns["tampered"] = write("tampered", tamper_total(build("tampered", with_notes(synthetic_inputs(rng, "fair")))))
     blank = with_notes(synthetic_inputs(rng, "good"))
     blank["card_paid"] = None
-    returns["blank"] = write("blank", f.build(units["blank"], blank))
-    returns["corrected"] = write("blank", f.build(units["blank"], with_notes(synthetic_inputs(rng, "good"))),
-                                 "900002-更正.xlsx")
-    returns["hostile"] = write("hostile", f.build(units["hostile"], with_notes(synthetic_inputs(rng, "good"))),
+    returns["blank"] = write("blank", build("blank", blank))
+    returns["corrected"] = write("blank", build("blank", with_notes(synthetic_inputs(rng, "good"))), "900002-更正.xlsx")
+    returns["hostile"] = write("hostile", build("hostile", with_notes(synthetic_inputs(rng, "good"))),
                                "900003-hostile.xlsx")
     returns["text"] = out / "200999-其实是文本.xlsx"
     returns["text"].write_text("这不是工作簿。", encoding="utf-8")
-    return Desk(roster, units, returns)
+    return Desk(roster, units, returns, issued)
 
 
 def csrf_of(html: str) -> str:

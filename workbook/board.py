@@ -12,7 +12,7 @@ from typing import Any
 
 from . import review, rosters
 from .generate.api import Unit
-from .status import ERRORS, MISSING, PASSED, UNEXPLAINED
+from .status import ERRORS, HELD, MISSING, PASSED, UNEXPLAINED
 from .store import Store
 
 
@@ -21,7 +21,7 @@ class BoardRow:
     budget_code: str
     unit_name: str
     parent_dept: str
-    state: str  # 未报送 / 有错误 / 有警告未说明 / 通过 (status.py's words)
+    state: str  # 未报送 / 待核实 / 有错误 / 有警告未说明 / 通过 (status.py's words)
     total: float | None = None
     grade: str | None = None
     claimed_total: float | None = None
@@ -34,6 +34,7 @@ class BoardRow:
     changed: bool = False
     in_roster: bool = True
     submission_id: int | None = None
+    held: int = 0  # returns held as 待核实 (identity in doubt) claiming this unit
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +58,8 @@ def board(store: Store, year: int, roster: list[Unit] | None = None) -> list[Boa
     stats = {r[0]: (r[1], r[2]) for r in db.execute(
         "SELECT budget_code, COUNT(*), MAX(received_at) FROM submissions WHERE status = 'accepted' AND year = ? "
         "GROUP BY budget_code", (year,))}
+    held = dict(db.execute("SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NOT NULL AND year = ? "
+                           "GROUP BY budget_code", (year,)).fetchall())
     decisions = review._decisions(db, year)
     current = {}
     for r in db.execute("SELECT id, budget_code, unit_name, parent_dept, total, cached_total, grade, errors, warnings, "
@@ -68,13 +71,14 @@ def board(store: Store, year: int, roster: list[Unit] | None = None) -> list[Boa
     def row(code: str, name: str, dept: str, in_roster: bool) -> BoardRow:
         r = current.get(code)
         if r is None:
-            return BoardRow(code, name, dept, MISSING, in_roster=in_roster)
+            return BoardRow(code, name, dept, HELD if held.get(code) else MISSING, in_roster=in_roster,
+                            held=held.get(code, 0))
         n, last = stats.get(code, (0, None))
         rv = review.derive(r["id"], decisions.get(code, []))
         state = ERRORS if r["errors"] else (UNEXPLAINED if r["unexplained_warnings"] else PASSED)
         return BoardRow(code, name or r["unit_name"] or "", dept or r["parent_dept"] or "", state, r["total"], r["grade"],
                         r["cached_total"], r["errors"], r["warnings"], r["unexplained_warnings"], n, last, rv.state,
-                        rv.changed, in_roster, r["id"])
+                        rv.changed, in_roster, r["id"], held.get(code, 0))
 
     seen = set()
     for u in roster:
@@ -90,8 +94,8 @@ def counts(rows: Iterable[BoardRow]) -> BoardCounts:
     c = BoardCounts()
     for r in rows:
         c.due += r.in_roster
-        c.reported += r.state != MISSING
-        c.missing += r.state == MISSING
+        c.reported += r.state not in (MISSING, HELD)
+        c.missing += r.state in (MISSING, HELD)
         c.approved += r.review == review.APPROVED
         c.returned += r.review == review.RETURNED
         c.pending += r.review == review.PENDING

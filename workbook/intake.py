@@ -20,7 +20,7 @@ from .batchread import check_many
 from .collect import collect
 from .originals import Originals
 from .safety import MAX_FILE_BYTES
-from .store import OUTCOME_ZH, REJECTED, Store
+from .store import HELD, OUTCOME_ZH, REJECTED, Store, Stored
 from .verify import Verification
 
 CHECKED = "checked"
@@ -142,11 +142,14 @@ def take_in(files: list[Incoming], store: Store, originals: Originals, who: str,
                 i = index[v.ret.file]
                 fates[i] = _fate(files[i].name, v, REJECTED if v.rejected else CHECKED)
         elif paths:
-            def on_file(v: Verification, outcome: str) -> None:
+            def on_stored(v: Verification, stored: Stored) -> None:
                 i = index[v.ret.file]
-                fates[i] = _fate(files[i].name, v, outcome)
+                fates[i] = _fate(files[i].name, v, stored.outcome)
+                if stored.outcome == HELD:
+                    fates[i].reason = stored.note or ""
 
-            collect(paths, store, workers, on_file, isolate=True, names={str(p): files[index[str(p)]].name for p in paths})
+            collect(paths, store, workers, on_stored=on_stored, isolate=True,
+                    names={str(p): files[index[str(p)]].name for p in paths})
         entries = []
         for i, f in enumerate(files):
             fate = fates[i]

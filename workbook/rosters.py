@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 
-from .generate.api import Unit
+from .generate.api import Unit, WorkbookFactory
+from .generate.roster import safe_filename
 from .store import Store
 
 SCHEMA = """
@@ -60,3 +63,18 @@ def years(store: Store) -> list[int]:
     """Every year with a roster or a submission, newest first."""
     rows = store.db.execute("SELECT year FROM roster_units UNION SELECT year FROM submissions WHERE year IS NOT NULL")
     return sorted({int(r[0]) for r in rows}, reverse=True)
+
+
+def issue(store: Store, units: list[Unit], factory: WorkbookFactory | None = None) -> Iterator[tuple[Unit, bytes]]:
+    """Each unit's workbook signed with the store's bureau key; every return_id is registered first.
+
+    Registering before handing out means a download that fails half-way leaves only unused ids behind.
+    """
+    factory = factory or WorkbookFactory(key=store.key)
+    t = factory.template
+    ids = [str(uuid.uuid4()) for _ in units]
+    store.register([{"return_id": rid, "budget_code": u.budget_code, "unit_name": u.unit_name,
+                     "parent_dept": u.parent_dept, "year": u.year, "template_id": t.id,
+                     "template_version": t.version, "file": safe_filename(u)} for u, rid in zip(units, ids, strict=True)])
+    for u, rid in zip(units, ids, strict=True):
+        yield u, factory.build(u, return_id=rid)

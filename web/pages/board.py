@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from workbook import board as boardlib
 from workbook import review, rosters
-from workbook.status import MISSING, PASSED
+from workbook.status import HELD, MISSING, PASSED
 
 from ..downloads import csv_download
 from ..security import HTTPError, checked_form
@@ -47,9 +47,10 @@ def routes(desk: Desk) -> list[Route]:
     def chase_csv(request: Request) -> Response:
         year = year_param(request.path_params["year"])
         with settings.store() as store:
-            rows = [r for r in boardlib.board(store, year) if r.state == MISSING or r.review == review.RETURNED]
+            rows = [r for r in boardlib.board(store, year) if r.state in (MISSING, HELD) or r.review == review.RETURNED]
+        why = {MISSING: "未报送", HELD: "报表身份待核实"}
         return csv_download(["预算编码", "单位名称", "主管部门", "情况"],
-                            ([r.budget_code, r.unit_name, r.parent_dept, "未报送" if r.state == MISSING else "已退回待重报"]
+                            ([r.budget_code, r.unit_name, r.parent_dept, why.get(r.state, "已退回待重报")]
                              for r in rows), f"{year}年度催报名单.csv")
 
     async def board_bulk(request: Request) -> Response:

@@ -13,14 +13,14 @@ from starlette.responses import Response
 
 from workbook import board as boardlib
 from workbook import review, rosters
-from workbook.status import ERRORS, MISSING, PASSED, UNEXPLAINED
+from workbook.status import ERRORS, HELD, MISSING, PASSED, UNEXPLAINED
 from workbook.store import Store
 
 from ..jobs import Jobs
 from ..security import HTTPError
 from ..settings import Settings
 
-STATES = [MISSING, ERRORS, UNEXPLAINED, PASSED]
+STATES = [MISSING, HELD, ERRORS, UNEXPLAINED, PASSED]
 GRADES = ["优", "良", "中", "差"]
 REVIEWS = [review.PENDING, review.APPROVED, review.RETURNED]
 CODE = re.compile(r"[0-9A-Za-z_\-]{1,40}")

@@ -14,7 +14,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from workbook import review, rosters
-from workbook.generate import WorkbookFactory
 from workbook.generate.roster import RosterError, read_roster, safe_filename
 
 from ..downloads import XLSX, bytes_download, clean_name, file_download
@@ -111,14 +110,14 @@ def routes(desk: Desk) -> list[Route]:
                         u.prefill = {**prior, **u.prefill}
                 review.log(store, "generate", user, year=year, budget_code=code or None,
                            detail=f"{len(units)} 个单位")
-            factory = WorkbookFactory()
-            if code:
-                return bytes_download(factory.build(units[0]), safe_filename(units[0]), XLSX)
-            tmp = Path(tempfile.mkdtemp(prefix="jixiao-generate-"))
-            out = tmp / "workbooks.zip"
-            with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
-                for u in units:
-                    zf.writestr(safe_filename(u), factory.build(u))
+                if code:
+                    unit, data = next(rosters.issue(store, units))
+                    return bytes_download(data, safe_filename(unit), XLSX)
+                tmp = Path(tempfile.mkdtemp(prefix="jixiao-generate-"))
+                out = tmp / "workbooks.zip"
+                with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+                    for unit, data in rosters.issue(store, units):
+                        zf.writestr(safe_filename(unit), data)
             return file_download(out, f"{year}年度下发工作簿.zip", "application/zip", cleanup=tmp)
 
         return await run_in_threadpool(work)
