@@ -46,12 +46,14 @@ def routes(desk: Desk) -> list[Route]:
             year = year_param(request.query_params.get("year"), False) or desk.default_year(store)
             tables, filtered = summary_tables(store, year, request.query_params)
             years = sorted(set(rosters.years(store)) | {year}, reverse=True)
+        if tables.findings is not None:
+            tables.findings.close()  # the page shows no findings: drop their spool file now
         grade_svg = bar_chart(list(tables.grade_counts.items()), "各等次单位数", colors=COLORS)
         hist_svg = bar_chart(tables.score_bins, "总分分布（复算）")
         query = "&".join(f"{k}={request.query_params[k]}" for k in FILTERS if request.query_params.get(k))
         dept = tables.frames["分部门汇总"]
         return render(request, "summary.html", year=year, years=years, grade_svg=grade_svg, hist_svg=hist_svg,
-                      units=len(tables.frames["汇总"]), dept_rows=dept.to_dict("records"), dept_cols=list(dept.columns),
+                      units=len(tables.frames["汇总"]), excluded=tables.excluded, dept_rows=dept.to_dict("records"), dept_cols=list(dept.columns),
                       filtered=filtered, filter_query=query, filter_keys=FILTERS)
 
     def build_summary(year: int, params: Any, kind: str, user: str, folder: Path,
@@ -67,13 +69,17 @@ def routes(desk: Desk) -> list[Route]:
         if job:
             job.progress(total, total, "正在写入文件")
         label = f"{year}年度绩效自评汇总" + ("（筛选）" if filtered else "")
-        if kind == "xlsx":
-            return write_workbook(tables, folder / "district.xlsx"), label + ".xlsx", XLSX
-        out = folder / "csv.zip"
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for p in write_csvs(tables, folder / "csv"):
-                zf.write(p, p.name)
-        return out, label + "（CSV）.zip", "application/zip"
+        try:
+            if kind == "xlsx":
+                return write_workbook(tables, folder / "district.xlsx"), label + ".xlsx", XLSX
+            out = folder / "csv.zip"
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+                for p in write_csvs(tables, folder / "csv"):
+                    zf.write(p, p.name)
+            return out, label + "（CSV）.zip", "application/zip"
+        finally:
+            if tables.findings is not None:
+                tables.findings.close()
 
     def summary_download(request: Request) -> Response:
         year, kind = year_param(request.path_params["year"]), request.path_params["kind"]
