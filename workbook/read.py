@@ -10,24 +10,38 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .safety import MAX_FILE_BYTES, Rejected, SafeZip, open_safely
 from .template import Template, known_templates
-from .xlsx import BookInfo, XmlRefused, decode_xstring, local, parse_xml, range_cells, read_book, split_ref
+from .xlsx import (
+    BookInfo,
+    XmlRefused,
+    local,
+    package_part,
+    parse_cell,
+    parse_xml,
+    range_cells,
+    read_book,
+    split_ref,
+)
 
 _EPOCH = dt.datetime(1899, 12, 30)
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAIN = "{" + MAIN_NS + "}"
+STRICT = "{http://purl.oclc.org/ooxml/spreadsheetml/main}"
 
 
 class CellData:
     """One cell as read: value, formula text (with '='), style index, whether a value was stored."""
 
-    __slots__ = ("value", "formula", "style", "has_value")
+    __slots__ = ("value", "formula", "style", "has_value", "bad")
 
-    def __init__(self, value: Any, formula: str | None, style: int, has_value: bool):
+    def __init__(self, value: Any, formula: str | None, style: int, has_value: bool, bad: bool = False):
         self.value, self.formula, self.style, self.has_value = value, formula, style, has_value
+        self.bad = bad  # the stored value is not one a spreadsheet reads as written (see Unreadable)
 
 
 @dataclass
@@ -61,6 +75,15 @@ class Return:
     protected: dict[str, bool] = field(default_factory=dict)
     template: Template | None = None
     rejected: str | None = None  # reason, when the file is not a readable .xlsx
+    # what only verification needs (dropped by drop_layout):
+    anomalies: list[tuple[str, str]] = field(default_factory=list)  # (where, message): readable two ways
+    local_names: list[tuple[str, str, str]] = field(default_factory=list)  # sheet-local names (name, sheet, text)
+    constants: dict[str, dict[str, Any]] = field(default_factory=dict)  # sheet -> ref -> constant value
+    shown: dict[tuple[str, str], Any] = field(default_factory=dict)  # formula cell -> cached value
+    formats: dict[tuple[str, str], str] = field(default_factory=dict)  # formula cell -> number format code
+    invisible: set[tuple[str, str]] = field(default_factory=set)  # formula cells hidden or unreadable colour
+    input_problems: dict[str, str] = field(default_factory=dict)  # input key -> message naming the cell
+    props_present: set[str] = field(default_factory=set)  # jixiao_* document properties present
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the template by its (id, version): worker results stay small."""
@@ -77,180 +100,349 @@ class Return:
         """Forget what only verification needs (every formula, unlocked cells) once it is done."""
         self.formulas = {}
         self.unlocked = set()
+        self.constants, self.shown, self.formats, self.invisible = {}, {}, {}, set()
 
 
 # ---------------------------------------------------------------------------
 
 
-def _custom_props(zf) -> dict[str, str]:
+def _custom_props(zf, anomalies: list[tuple[str, str]]) -> dict[str, str]:
+    part = package_part(zf, "custom-properties")
+    if part is None:
+        return {}
     try:
-        data = zf.read("docProps/custom.xml")
+        data = zf.read(part)
     except KeyError:
         return {}
-    out = {}
+    out: dict[str, str] = {}
     for prop in parse_xml(data):
+        if not isinstance(prop.tag, str):
+            continue
         name = prop.get("name")
         if name and len(prop):
-            out[name] = (prop[0].text or "").strip()
+            if name in out:
+                anomalies.append((name, f"文档属性 {name} 出现了两次"))
+                continue
+            out[name] = text_of(prop[0]).strip()
     return out
+
+
+def text_of(el) -> str:
+    """An element's text as XML defines it (comments and CDATA included correctly)."""
+    return (el.text or "") if not len(el) else el.xpath("string()")
 
 
 class SharedStrings:
-    """The shared-strings table, parsed item by item on demand.
-
-    The reader looks up only the strings that input and named cells reference, so
-    the (often large) table is indexed by a byte scan and single items are parsed
-    with the same hardened parser, wrapped in the table's own root start tag.
-    """
-
-    _ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s>/])")
-    _ROOT = re.compile(rb"<(?:\w+:)?sst\b[^>]*>")
-    _END = re.compile(rb"</(?:\w+:)?sst>\s*$")
+    """The shared-strings table as Excel reads it: the main-namespace <si> children of <sst>, each
+    the text of its <t> and of its runs' <t>, never of phonetic <rPh> runs.  Items are turned into
+    text on demand; identical tables (one base workbook per batch) are parsed once."""
 
     def __init__(self, data: bytes):
-        if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
-            raise XmlRefused("XML 含有 DTD 或实体声明")
-        root = self._ROOT.search(data)
-        self.data = data
-        self.open = root.group(0) if root else b"<sst>"
-        self.close = b"</" + self.open[1:].split(b" ")[0].split(b">")[0] + b">"
-        self.starts = [m.start() for m in self._ITEM.finditer(data, root.end() if root else 0)]
-        end = self._END.search(data)
-        self.stop = end.start() if end else len(data)
+        root = parse_xml(data)
+        ns = MAIN if root.tag == MAIN + "sst" else STRICT if root.tag == STRICT + "sst" else None
+        if ns is None:
+            raise XmlRefused("共享字符串表的根元素不是 sst")
+        self.tag_t, self.tag_r = ns + "t", ns + "r"
+        tag_si = ns + "si"
+        self.items = [el for el in root if el.tag == tag_si]
         self.cache: dict[int, str] = {}
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return len(self.items)
 
     def __getitem__(self, index: int) -> str:
-        if index in self.cache:
-            return self.cache[index]
-        if index < 0 or index >= len(self.starts):
+        text = self.cache.get(index)
+        if text is not None:
+            return text
+        if index < 0:
             raise IndexError(index)
-        stop = self.starts[index + 1] if index + 1 < len(self.starts) else self.stop
-        root = parse_xml(self.open + self.data[self.starts[index]:stop] + self.close)
-        si = root[0] if len(root) else root
-        ns = si.tag[: si.tag.index("}") + 1] if si.tag.startswith("{") else ""
-        tag_t, tag_rph = ns + "t", ns + "rPh"
-        text = decode_xstring("".join(t.text or "" for t in si.iter(tag_t) if t.getparent().tag != tag_rph))
-        self.cache[index] = text
+        parts = []
+        for child in self.items[index]:
+            if child.tag == self.tag_t:
+                parts.append(text_of(child))
+            elif child.tag == self.tag_r:
+                parts.extend(text_of(g) for g in child if g.tag == self.tag_t)
+        text = self.cache[index] = "".join(parts)
         return text
 
 
-def _shared_strings(zf, names: set[str]) -> SharedStrings | list[str]:
-    part = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
-    if part is None:
-        return []
-    return SharedStrings(zf.read(part))
+@lru_cache(maxsize=8)
+def _sst_cached(data: bytes) -> SharedStrings:
+    return SharedStrings(data)
 
 
-def _unlocked_styles(zf, names: set[str]) -> set[int]:
-    part = next((n for n in names if n.lower() == "xl/styles.xml"), None)
-    if part is None:
-        return set()
-    root = parse_xml(zf.read(part))
-    out: set[int] = set()
+@dataclass(frozen=True)
+class XfInfo:
+    """What a cell style (cellXfs entry) means for verification."""
+
+    locked: bool
+    numfmt: str
+    invisible: bool  # font colour equal to the fill colour, or white on no fill
+
+
+_BUILTIN_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%",
+                    11: "0.00E+00", 12: "# ?/?", 13: "# ??/??", 14: "mm-dd-yy", 49: "@"}
+
+
+def _color(el) -> str | None:
+    if el is None:
+        return None
+    rgb = el.get("rgb")
+    if rgb:
+        return rgb.upper()[-6:]
+    if el.get("theme") == "0":
+        return "FFFFFF"  # lt1: white in every built-in theme
+    return None
+
+
+@lru_cache(maxsize=8)
+def _styles(data: bytes) -> tuple[XfInfo, ...]:
+    root = parse_xml(data)
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    formats = dict(_BUILTIN_FORMATS)
+    fonts: list[str | None] = []
+    fills: list[str | None] = []
+    xfs: list[XfInfo] = []
     for el in root:
-        if local(el.tag) == "cellXfs":
-            for i, xf in enumerate(el):
-                for child in xf:
-                    if local(child.tag) == "protection" and child.get("locked") in ("0", "false"):
-                        out.add(i)
-    return out
+        tag = el.tag
+        if tag == ns + "numFmts":
+            for nf in el:
+                if nf.tag == ns + "numFmt" and (nf.get("numFmtId") or "").isdigit():
+                    formats[int(nf.get("numFmtId"))] = nf.get("formatCode", "")
+        elif tag == ns + "fonts":
+            fonts = [_color(f.find(ns + "color")) for f in el if f.tag == ns + "font"]
+        elif tag == ns + "fills":
+            for fill in el:
+                if fill.tag != ns + "fill":
+                    continue
+                pattern = fill.find(ns + "patternFill")
+                solid = pattern is not None and pattern.get("patternType") not in (None, "none")
+                fills.append(_color(pattern.find(ns + "fgColor")) if solid else None)
+        elif tag == ns + "cellXfs":
+            for xf in el:
+                if xf.tag != ns + "xf":
+                    continue
+                prot = xf.find(ns + "protection")
+                locked = not (prot is not None and prot.get("locked") in ("0", "false"))
+                code = formats.get(int(xf.get("numFmtId") or 0) if (xf.get("numFmtId") or "0").isdigit() else -1, "?")
+                font = _at(fonts, xf.get("fontId"))
+                fill = _at(fills, xf.get("fillId"))
+                invisible = font is not None and (font == fill or (font == "FFFFFF" and fill is None))
+                xfs.append(XfInfo(locked, code, invisible))
+    return tuple(xfs)
 
 
-def _number(text: str) -> Any:
-    if text.isdigit():
-        return int(text)
+def _at(items: list, index: str | None):
     try:
-        return float(text)
-    except ValueError:
-        return text
+        return items[int(index or 0)]
+    except (ValueError, IndexError):
+        return None
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?")
+_SMALL_INT = re.compile(r"-?\d{1,15}")
+EXCEL_MAX = 9.99999999999999e307
+
+
+def parse_number(text: str) -> int | float | None:
+    """A <v> number in the lexical form spreadsheets write; None for anything else, non-finite or
+    beyond Excel's range (full-width digits, 1_000, nan, inf, 1E+400, spaces …)."""
+    if _SMALL_INT.fullmatch(text):
+        return int(text)
+    if not _NUMBER.fullmatch(text):
+        return None
+    x = float(text)
+    if x != x or abs(x) > EXCEL_MAX:
+        return None
+    return x
+
+
+def external_reference(formula: str) -> bool:
+    """A formula (or defined name) that reaches outside the workbook: DDE (app|topic!item) or an
+    external workbook reference ([1]Sheet!A1, '[book.xlsx]Sheet'!A1, 'C:\\dir\\[b.xlsx]S'!A1)."""
+    if "[" not in formula and "|" not in formula:
+        return False
+    outside = re.sub(r'"(?:[^"]|"")*"', "", formula)  # string literals are data
+    return "[" in outside or "|" in outside
+
+
+class Unreadable(str):
+    """The raw text of a value no spreadsheet reads as written (kept for messages)."""
+
+
+class SheetRead:
+    """One sheet as read: the cells verification needs, every constant cell, hidden rows and columns."""
+
+    __slots__ = ("cells", "constants", "hidden_rows", "hidden_cols", "all_hidden", "protected", "anomalies",
+                 "is_worksheet")
+
+    def __init__(self) -> None:
+        self.cells: dict[str, CellData] = {}
+        self.constants: dict[str, Any] = {}  # ref -> value of every non-formula cell holding a value
+        self.hidden_rows: set[int] = set()
+        self.hidden_cols: list[tuple[int, int]] = []
+        self.all_hidden = False
+        self.protected = False
+        self.anomalies: list[tuple[str, str]] = []
+        self.is_worksheet = True
+
+    def hidden(self, ref: str) -> bool:
+        row, col = parse_cell(ref)
+        return self.all_hidden or row + 1 in self.hidden_rows or any(a <= col + 1 <= b for a, b in self.hidden_cols)
 
 
 _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
 _ROOT_CLOSE = re.compile(rb"<(\w+:)?worksheet\b")
+_TAIL_FORMULA = re.compile(rb"<(?:\w+:)?formula[12]?>([^<]*)<")
+_REF_OK = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
-def _head(data: bytes) -> tuple[bytes, bool]:
-    """The sheet XML up to </sheetData>, closed; and whether the sheet is protected.
+def _head(data: bytes) -> tuple[bytes, bytes]:
+    """The sheet XML up to </sheetData>, closed; and the rest (protection, validations …).
 
-    What follows sheetData (merges, validations, conditional formats, page setup) is not
-    needed by the reader, so it is never parsed.
+    What follows sheetData (merges, validations, conditional formats, page setup) is
+    only scanned for sheet protection and for formulas reaching outside the workbook.
     """
     end = _SHEET_DATA_END.search(data)
-    tail = data[end.end():] if end else data
-    prot = _PROTECTION.search(tail)
-    protected = bool(prot and re.search(rb'\bsheet="(1|true)"', prot.group(0)))
     if not end:
-        return data, protected
+        return data, data
     root = _ROOT_CLOSE.search(data)
     prefix = (root.group(1) or b"") if root else b""
-    return data[: end.end()] + b"</" + prefix + b"worksheet>", protected
+    return data[: end.end()] + b"</" + prefix + b"worksheet>", data[end.end():]
 
 
 def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] | None = None,
-                 unlocked_styles: set[int] | None = None) -> tuple[dict[str, CellData], bool]:
-    """Cells of one sheet: all of them, or (when `wanted` is given) only formula cells, the
-    wanted refs and cells with an unlocked style.  Skipping plain labels keeps this fast."""
-    head, protected = _head(data)
+                 unlocked_styles: set[int] | None = None) -> SheetRead:
+    """Read one sheet in one pass.  Formula cells, the wanted refs and unlocked cells become CellData;
+    every other cell holding a value goes to `constants` (compared with the template's labels)."""
+    out = SheetRead()
+    head, tail = _head(data)
+    prot = _PROTECTION.search(tail)
+    out.protected = bool(prot and re.search(rb'\bsheet="(1|true)"', prot.group(0)))
+    for m in _TAIL_FORMULA.finditer(tail):
+        if external_reference(m.group(1).decode("utf-8", "replace")):
+            raise Rejected("数据校验或条件格式的公式引用了其他工作簿或 DDE 链接，不予接受")
     root = parse_xml(head)
     ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    tag_c, tag_f, tag_v, tag_is, tag_t = ns + "c", ns + "f", ns + "v", ns + "is", ns + "t"
-    cells: dict[str, CellData] = {}
+    if root.tag[len(ns):] != "worksheet" or ns not in (MAIN, STRICT):
+        out.is_worksheet = False
+        return out
+    tag_c, tag_f, tag_v, tag_is, tag_row = ns + "c", ns + "f", ns + "v", ns + "is", ns + "row"
+    tag_t, tag_r = ns + "t", ns + "r"
+    cells, constants, anomalies = out.cells, out.constants, out.anomalies
     shared: dict[str, tuple[str, str]] = {}  # si -> (master ref, formula)
     pending: list[tuple[str, str]] = []
-    sheet_data = root.find(ns + "sheetData")
+    sheet_data = None
+    for el in root:
+        tag = el.tag
+        if tag == ns + "sheetData":
+            sheet_data = el
+        elif tag == ns + "cols":
+            for col in el:
+                if col.get("hidden") in ("1", "true") or col.get("width") in ("0", "0.0"):
+                    try:
+                        out.hidden_cols.append((int(col.get("min", "0")), int(col.get("max", "0"))))
+                    except ValueError:
+                        out.all_hidden = True
+        elif tag == ns + "sheetFormatPr" and el.get("zeroHeight") in ("1", "true"):
+            out.all_hidden = True
     if sheet_data is None:
-        return cells, protected
+        return out
     unlocked_s = {str(i) for i in unlocked_styles or ()}
-    for c in sheet_data.iter(tag_c):
-        ref = c.get("r")
-        if ref is None:
+    wanted = wanted or set()
+    seen: set[str] = set()
+    for row in sheet_data:
+        if row.tag != tag_row:
             continue
-        style = c.get("s")
-        n = len(c)
-        if wanted is not None and ref not in wanted and style not in unlocked_s and (n == 0 or c[0].tag == tag_v):
-            continue  # a plain label or blank: not needed
-        t = c.get("t")
-        v = f = is_ = None
-        for i in range(n):
-            child = c[i]
-            if child.tag == tag_v:
-                v = child
-            elif child.tag == tag_f:
-                f = child
-            elif child.tag == tag_is:
-                is_ = child
-        vtext = v.text if v is not None else None
-        formula = None
-        if f is not None:
-            ftext = f.text or ""
-            if f.get("t") == "shared":
-                si = f.get("si", "")
-                if ftext:
-                    shared[si] = (ref, ftext)
+        rnum = row.get("r")
+        if row.get("hidden") in ("1", "true") or row.get("ht") in ("0", "0.0"):
+            if rnum and rnum.isdigit():
+                out.hidden_rows.add(int(rnum))
+            else:
+                out.all_hidden = True
+        for c in row:
+            if c.tag != tag_c:
+                continue
+            ref = c.get("r")
+            m = _REF_OK.fullmatch(ref) if ref else None
+            if m is None or (rnum is not None and m.group(2) != rnum) or ref in seen or len(c.attrib) > 4:
+                if _cell_anomaly(c, ref, m, rnum, seen, anomalies):
+                    continue
+            seen.add(ref)
+            style = c.get("s")
+            t = c.get("t")
+            v = f = is_ = None
+            order_bad = False
+            for child in c:
+                ctag = child.tag
+                if ctag == tag_v:
+                    order_bad |= v is not None
+                    v = child
+                elif ctag == tag_f:
+                    order_bad |= f is not None or v is not None
+                    f = child
+                elif ctag == tag_is:
+                    order_bad |= is_ is not None
+                    is_ = child
+            if order_bad:
+                anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
+            vtext = (v.text or "" if not len(v) else text_of(v)) if v is not None else None
+            formula = None
+            if f is not None:
+                ftext = text_of(f)
+                if ftext and external_reference(ftext):
+                    raise Rejected(f"{ref} 的公式 ={ftext[:60]} 引用了其他工作簿或 DDE 链接，不予接受")
+                if f.get("t") == "shared":
+                    si = f.get("si", "")
+                    if ftext:
+                        shared[si] = (ref, ftext)
+                    else:
+                        pending.append((ref, si))
+                formula = "=" + ftext
+            bad = False
+            if t is None or t == "n":
+                if vtext is None or vtext == "":
+                    value: Any = None
                 else:
-                    pending.append((ref, si))
-            formula = "=" + ftext if ftext else None
-        if t is None or t == "n":
-            value: Any = _number(vtext) if vtext else None
-            has_value = vtext is not None
-        elif t == "s":
-            try:
-                value = sst[int(vtext or "")]
-            except (ValueError, IndexError):
-                value = None
-            has_value = vtext is not None
-        elif t == "inlineStr":
-            value = decode_xstring("".join(x.text or "" for x in is_.iter(tag_t))) if is_ is not None else None
-            has_value = is_ is not None
-        elif t == "b":
-            value, has_value = vtext == "1", vtext is not None
-        else:  # str, e
-            value, has_value = (decode_xstring(vtext) if vtext else vtext), vtext is not None
-        cells[ref] = CellData(value, formula, int(style) if style else 0, has_value)
+                    value = parse_number(vtext)
+                    if value is None:
+                        value, bad = Unreadable(vtext), True
+                has_value = vtext is not None
+            elif t == "s":
+                idx = parse_number(vtext or "")
+                if isinstance(idx, int) and 0 <= idx < len(sst):
+                    value = sst[idx]
+                else:
+                    value, bad = Unreadable(vtext or ""), True
+                has_value = vtext is not None
+            elif t == "inlineStr":
+                if is_ is not None:
+                    parts = []
+                    for child in is_:
+                        if child.tag == tag_t:
+                            parts.append(text_of(child))
+                        elif child.tag == tag_r:
+                            parts.extend(text_of(g) for g in child if g.tag == tag_t)
+                    value = "".join(parts)
+                else:
+                    value = None
+                has_value = is_ is not None
+            elif t == "b":
+                value = vtext == "1" if vtext in ("0", "1") else Unreadable(vtext or "")
+                bad = not isinstance(value, bool) and vtext is not None
+                has_value = vtext is not None
+            elif t in ("str", "e", "d"):
+                value, has_value = vtext, vtext is not None
+            else:
+                value, bad, has_value = Unreadable(vtext or ""), True, vtext is not None
+            if formula is None and value is not None and value != "":
+                constants[ref] = value
+            if formula is not None or ref in wanted or style in unlocked_s:
+                if style is not None and not style.isdigit():
+                    anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
+                    style = None
+                cells[ref] = CellData(value, formula, int(style) if style else 0, has_value, bad)
     if pending:
         from openpyxl.formula.translate import Translator
 
@@ -261,7 +453,26 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                     cells[ref].formula = Translator("=" + text, origin=origin).translate_formula(ref)
                 except Exception:  # noqa: BLE001 - an untranslatable shared formula is simply different
                     cells[ref].formula = "=" + text
-    return cells, protected
+    return out
+
+
+def _cell_anomaly(c, ref: str | None, m, rnum: str | None, seen: set[str], anomalies: list[tuple[str, str]]) -> bool:
+    """Record why a <c> can be read two ways; True when the cell cannot be placed at all."""
+    if m is None:
+        anomalies.append((ref or "?", f"单元格缺少或写错了位置（r=“{ref or ''}”），各程序会把它放到不同位置"))
+        return True
+    if rnum is not None and m.group(2) != rnum:
+        anomalies.append((ref, f"单元格 {ref} 写在第 {rnum} 行中，位置矛盾"))
+    if ref in seen:
+        anomalies.append((ref, f"单元格 {ref} 出现了两次（各程序取用的不同）"))
+        return True
+    by_local: set[str] = set()
+    for key in c.attrib:
+        name = local(key)
+        if name in by_local:
+            anomalies.append((ref, f"单元格 {ref} 的属性 {name} 重复（带不同命名空间前缀）"))
+        by_local.add(name)
+    return False
 
 
 def _identify(ret: Return, props: dict[str, str], book: BookInfo) -> None:
@@ -338,31 +549,49 @@ def _read(ret: Return, safe: SafeZip) -> None:
     ret.sheets = [(s.name, s.state) for s in book.sheets]
     ret.names = dict(book.names)
     ret.structure_locked = book.structure_locked
-    props = _custom_props(zf)
+    ret.anomalies = list(book.anomalies)
+    ret.local_names = list(book.local_names)
+    for name, text in [*book.names.items(), *((n, x) for n, _, x in book.local_names)]:
+        if external_reference(text):
+            raise Rejected(f"名称 {name} 引用了其他工作簿或 DDE 链接（{text[:60]}），不予接受")
+    props = _custom_props(zf, ret.anomalies)
+    ret.props_present = {k for k in props if k.startswith("jixiao_")}
     _identify(ret, props, book)
     sst: SharedStrings | list[str] | None = None
-    parsed: dict[str, dict[str, CellData]] = {}
+    parsed: dict[str, SheetRead] = {}
     wanted: dict[str, set[str]] = {}
     for target in book.names.values():
         loc = split_ref(target)
         if loc:
             refs = [r for row in range_cells(loc[1], loc[2]) for r in row] if loc[2] else [loc[1]]
             wanted.setdefault(loc[0], set()).update(refs[:400])
+    xfs: tuple[XfInfo, ...] = ()
     unlocked_styles: set[int] | None = None
 
-    def sheet_cells(name: str) -> dict[str, CellData]:
-        nonlocal sst, unlocked_styles
+    def sheet_read(name: str) -> SheetRead:
+        nonlocal sst, unlocked_styles, xfs
         if name not in parsed:
             info = book.sheet(name)
-            if info is None or info.part not in safe.names:
-                parsed[name] = {}
+            try:
+                data = zf.read(info.part) if info is not None else None
+            except KeyError:
+                data = None
+            if data is None:
+                parsed[name] = SheetRead()
             else:
                 if sst is None:
-                    sst = _shared_strings(zf, safe.names)
-                    unlocked_styles = _unlocked_styles(zf, safe.names)
-                parsed[name], ret.protected[name] = _parse_sheet(zf.read(info.part), sst, wanted.get(name, set()),
-                                                                 unlocked_styles)
+                    sst_part = book.parts.get("sharedStrings")
+                    sst = _sst_cached(zf.read(sst_part)) if sst_part else []
+                    styles_part = book.parts.get("styles")
+                    xfs = _styles(zf.read(styles_part)) if styles_part else ()
+                    unlocked_styles = {i for i, xf in enumerate(xfs) if not xf.locked}
+                sheet = parsed[name] = _parse_sheet(data, sst, wanted.get(name, set()), unlocked_styles)
+                ret.protected[name] = sheet.protected
+                ret.anomalies.extend((f"{name}!{where}", f"「{name}」{msg}") for where, msg in sheet.anomalies)
         return parsed[name]
+
+    def sheet_cells(name: str) -> dict[str, CellData]:
+        return sheet_read(name).cells
 
     def named(name: str) -> CellData | None:
         loc = split_ref(book.names.get(name, ""))
@@ -391,14 +620,20 @@ def _read(ret: Return, safe: SafeZip) -> None:
         ret.input_cells[key] = f"{loc[0]}!{loc[1]}"
         cell = sheet_cells(loc[0]).get(loc[1])
         value = cell.value if cell else None
+        if cell is not None and cell.formula is not None:
+            ret.input_problems[key] = (f"「{loc[0]}」{loc[1]}（{spec.label}）是公式 {cell.formula[:80]}，"
+                                       "填报单元格只能直接填写数值或文字（电子表格显示的是公式的结果）")
+        elif cell is not None and cell.bad:
+            ret.input_problems[key] = (f"「{loc[0]}」{loc[1]}（{spec.label}）的值“{str(value)[:40]}”"
+                                       "不是电子表格能识别的数字或文字（全角数字、非数、无穷大或超出范围）")
         if spec.type == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
             try:
                 value = (_EPOCH + dt.timedelta(days=float(value))).date().isoformat()
             except (OverflowError, ValueError):
-                pass
+                ret.input_problems.setdefault(key, f"「{loc[0]}」{loc[1]}（{spec.label}）的日期序号 {value} 超出范围")
         if isinstance(value, str) and spec.type != "text" and value.strip() == "":
             value = None
-        ret.inputs[key] = value
+        ret.inputs[key] = str(value) if isinstance(value, Unreadable) else value
     for ind in t.indicators:
         cell = named(f"note_{ind.id}")
         if cell is not None and cell.value not in (None, ""):
@@ -428,9 +663,18 @@ def _read(ret: Return, safe: SafeZip) -> None:
         elif cell.formula:
             ret.uncached.add(name)
     ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
+    nxf = len(xfs)
     for sheet_name, _ in ret.sheets:
-        for ref, cell in sheet_cells(sheet_name).items():
+        sheet = sheet_read(sheet_name)
+        ret.constants[sheet_name] = sheet.constants
+        for ref, cell in sheet.cells.items():
             if cell.formula:
-                ret.formulas[(sheet_name, ref)] = cell.formula
+                key = (sheet_name, ref)
+                ret.formulas[key] = cell.formula
+                ret.shown[key] = cell.value if cell.has_value else None
+                xf = xfs[cell.style] if cell.style < nxf else None
+                ret.formats[key] = xf.numfmt if xf else "?"
+                if (xf is not None and xf.invisible) or sheet.hidden(ref):
+                    ret.invisible.add(key)
             if unlocked_styles and cell.style in unlocked_styles:
                 ret.unlocked.add((sheet_name, ref))

@@ -35,7 +35,14 @@ class Parts:
         self.parts = parts
 
     def read(self, name: str) -> bytes:
-        return self.parts[name]
+        """A part by name; OPC part names are case-insensitive (collisions were refused)."""
+        try:
+            return self.parts[name]
+        except KeyError:
+            folded = {n.lower(): n for n in self.parts}.get(name.lower())
+            if folded is None:
+                raise
+            return self.parts[folded]
 
     def namelist(self) -> list[str]:
         return list(self.parts)
@@ -85,8 +92,13 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
         raise Rejected(f"zip 中条目过多（{len(infos)} 个），疑似压缩炸弹")
     total = 0
     names = set()
+    folded: set[str] = set()
     for info in infos:
+        key = info.filename.replace("\\", "/").lower()
+        if info.filename in names or key in folded:
+            raise Rejected(f"zip 中有重名条目 {info.filename}（同名或仅大小写、分隔符不同），文件可以有两种读法，不予接受")
         names.add(info.filename)
+        folded.add(key)
         if info.flag_bits & 0x1:
             raise Rejected(f"zip 条目 {info.filename} 被加密")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -121,4 +133,7 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
             raise Rejected(f"zip 条目 {info.filename} 校验失败（{exc}），文件已损坏") from exc
         except Exception as exc:  # noqa: BLE001 - zlib.error, EOFError … on truncated data
             raise Rejected(f"zip 条目 {info.filename} 损坏或被截断（{type(exc).__name__}）") from exc
+    from .package import check_package
+
+    check_package(parts)
     return SafeZip(Parts(parts), names)

@@ -48,6 +48,9 @@ class BookInfo:
     names: dict[str, str]  # defined name -> formula text ('sheet'!$A$1)
     structure_locked: bool
     rels: dict[str, str] = field(default_factory=dict)
+    parts: dict[str, str] = field(default_factory=dict)  # relationship type -> part (sharedStrings, styles)
+    anomalies: list[tuple[str, str]] = field(default_factory=list)  # (where, Chinese message): readable two ways
+    local_names: list[tuple[str, str, str]] = field(default_factory=list)  # (name, sheet, formula text)
 
     def sheet(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -63,6 +66,8 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
         return {}
     out = {}
     for el in parse_xml(data):
+        if not isinstance(el.tag, str) or local(el.tag) != "Relationship":
+            continue
         target = el.get("Target", "")
         if el.get("TargetMode") == "External":
             resolved = target
@@ -81,6 +86,11 @@ def workbook_part(zf: zipfile.ZipFile) -> str:
     return "xl/workbook.xml"
 
 
+def package_part(zf: zipfile.ZipFile, kind: str) -> str | None:
+    """The part a package-level relationship of `kind` (e.g. custom-properties) points at."""
+    return next((target for k, target in _rels(zf, "").values() if k == kind), None)
+
+
 def read_book(zf: zipfile.ZipFile) -> BookInfo:
     part = workbook_part(zf)
     root = parse_xml(zf.read(part))
@@ -88,20 +98,47 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
     sheets = []
     names: dict[str, str] = {}
     locked = False
+    anomalies: list[tuple[str, str]] = []
+    local_names: list[tuple[str, str, str]] = []
+    folded: set[str] = set()
+    main = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     for el in root:
-        tag = local(el.tag)
+        if not isinstance(el.tag, str) or not el.tag.startswith(main):
+            continue  # comments, processing instructions, foreign (ignorable) elements
+        tag = el.tag[len(main):]
         if tag == "sheets":
             for sh in el:
+                if sh.tag != main + "sheet":
+                    continue
                 rid = next((v for k, v in sh.attrib.items() if local(k) == "id"), "")
                 target = rels.get(rid, ("", ""))[1]
-                sheets.append(SheetInfo(sh.get("name", ""), target, sh.get("state", "visible")))
+                info = SheetInfo(sh.get("name", ""), target, sh.get("state", "visible"))
+                if any(s.name.lower() == info.name.lower() for s in sheets):
+                    anomalies.append((info.name, f"工作表名称“{info.name}”重复"))
+                sheets.append(info)
         elif tag == "definedNames":
             for dn in el:
-                if dn.get("localSheetId") is None and dn.get("name"):
-                    names[dn.get("name")] = (dn.text or "").strip()
+                if dn.tag != main + "definedName" or not dn.get("name"):
+                    continue
+                name, text = dn.get("name"), (dn.text or "").strip()
+                local_id = dn.get("localSheetId")
+                if local_id is not None:
+                    try:
+                        sheet = sheets[int(local_id)].name
+                    except (ValueError, IndexError):
+                        sheet = local_id
+                    local_names.append((name, sheet, text))
+                    continue
+                if name.lower() in folded:
+                    anomalies.append((name, f"名称 {name} 定义了两次（各电子表格程序取用的不同），无法确定其位置"))
+                    continue  # keep the first, as LibreOffice does; the file is flagged anyway
+                folded.add(name.lower())
+                names[name] = text
         elif tag == "workbookProtection":
             locked = el.get("lockStructure") in ("1", "true")
-    return BookInfo(part, sheets, names, locked, {k: v[1] for k, v in rels.items()})
+    kinds = {kind: target for kind, target in rels.values()}
+    return BookInfo(part, sheets, names, locked, {k: v[1] for k, v in rels.items()},
+                    {k: kinds[k] for k in ("sharedStrings", "styles") if k in kinds}, anomalies, local_names)
 
 
 _REF = re.compile(r"^=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
