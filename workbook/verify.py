@@ -13,14 +13,16 @@ from functools import lru_cache
 from typing import Any
 
 from . import identity
-from .engine import score
+from .engine import score_values
 from .formulas import named_formulas, shown_values
-from .generate.layout import META, WorkbookPlan, build_plan
+from .generate.layout import META, Ctx, WorkbookPlan, build_plan
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
 from .read import Return
 from .report import Finding, FindingCounts, Report, indicator_dict, number, sort_findings
 from .template import Template
+from .template_cells import audit_cache_findings, input_problems, reader_findings, template_cell_findings
+from .values import Values
 from .xlsx import cell_ref, split_ref
 
 IGNORED_NAME_PREFIXES = ("_xlnm", "_xlfn.", "_xlpm.", "__", "_FilterDatabase",  # written by Excel itself
@@ -170,10 +172,19 @@ def verify(ret: Return) -> Verification:
                                 "工作簿记录的模板内容与本机模板不一致（模板改过但版本号未变，请用对应版本的模板核验）"))
     findings.extend(identity_findings(ret))
     findings = identity.legacy_filter(findings, ret) + identity.meta_findings(ret)
+    findings.extend(reader_findings(ret, set(_expected(t)[3])))
+    findings.extend(template_cell_findings(ret, t))
     inputs = dict(ret.inputs)
+    problems = input_problems(ret, t)
+    for key, (_, unusable) in problems.items():
+        if unusable:
+            inputs[key] = str(inputs[key])  # never computed with: the engine sees an invalid value
     inputs.update({f"note_{k}": v for k, v in ret.notes.items()})
-    report = score(inputs, t, ret.explanations)
-    findings.extend(report.findings)
+    values = Values(t, inputs)
+    report = score_values(values, ret.explanations)
+    findings.extend(f for f in report.findings if not (f.code == "invalid_input" and f.where in problems))
+    findings.extend(Finding("error", "invalid_input", ret.input_cells.get(k, k), msg) for k, (msg, _) in problems.items())
+    findings.extend(audit_cache_findings(ret, t, Ctx(raw=inputs, values=values, report=report)))
     expected = shown_values(t, report)
     if ret.uncached:
         findings.append(Finding("warning", "not_recalculated", "workbook",
