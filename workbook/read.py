@@ -387,7 +387,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                     is_ = child
             if order_bad:
                 anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
-            vtext = (v.text or "" if not len(v) else text_of(v)) if v is not None else None
+            vtext = (v.text if not len(v) else text_of(v) or None) if v is not None else None
             formula = None
             if f is not None:
                 ftext = text_of(f)

@@ -61,10 +61,14 @@ def expected_cells(t: Template) -> Expected:
     return Expected(build_plan(t))
 
 
+# LibreOffice gives a General formula cell the number format of the cell it refers to
+_INHERITED = {"general"} | {str(p["num_format"]).lower() for p in STYLES.values() if "num_format" in p}
+
+
 def _same_format(got: str, want: str) -> bool:
     if got.lower() == want.lower():
         return True
-    return got.lower() == "general" and want.lower() == "general"
+    return want.lower() == "general" and got.lower() in _INHERITED
 
 
 def _fmt(value: Any) -> str:
@@ -135,7 +139,7 @@ def _sheet_findings(ret: Return, exp: Expected) -> list[Finding]:
     for name, state in ret.sheets:
         if name == META:
             if state == "hidden":  # what LibreOffice makes of veryHidden on re-save
-                out.append(Finding("warning", "template_modified", name,
+                out.append(Finding("warning", "metadata_unhidden", name,
                                    "元数据工作表由“深度隐藏”变为“隐藏”（LibreOffice 另存会这样），内容未变"))
             elif state not in ("veryHidden", "visible"):  # visible: reported by integrity_findings
                 out.append(Finding("error", "template_modified", name, f"元数据工作表的状态异常（{state}）"))
