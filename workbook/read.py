@@ -239,8 +239,8 @@ def _at(items: list, index: str | None):
         return None
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[Ee][+-]?\d+)?")
-_SMALL_INT = re.compile(r"-?\d{1,15}")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[Ee][+-]?[0-9]+)?")
+_SMALL_INT = re.compile(r"-?[0-9]{1,15}")
 EXCEL_MAX = 9.99999999999999e307
 
 
@@ -357,7 +357,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
             continue
         rnum = row.get("r")
         if row.get("hidden") in ("1", "true") or row.get("ht") in ("0", "0.0"):
-            if rnum and rnum.isdigit():
+            if rnum and rnum.isascii() and rnum.isdigit():
                 out.hidden_rows.add(int(rnum))
             else:
                 out.all_hidden = True
@@ -439,7 +439,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
             if formula is None and value is not None and value != "":
                 constants[ref] = value
             if formula is not None or ref in wanted or style in unlocked_s:
-                if style is not None and not style.isdigit():
+                if style is not None and not (style.isascii() and style.isdigit()):
                     anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
                     style = None
                 cells[ref] = CellData(value, formula, int(style) if style else 0, has_value, bad)
