@@ -82,7 +82,7 @@ def phonetic_inline(data: bytes) -> bytes:
 def duplicate_name(data: bytes) -> bytes:
     """A second staff_quota written first: LibreOffice takes the first, a last-wins reader the real one."""
     return x.edit_part(data, "xl/workbook.xml", lambda s: s.replace(
-        "<definedNames>", "<definedNames><definedName name=\"STAFF_QUOTA\">'一、基本概况'!$B$6</definedName>", 1))
+        "<definedNames>", "<definedNames><definedName name=\"staff_quota\">'一、基本概况'!$B$6</definedName>", 1))
 
 
 def local_shadow(data: bytes) -> bytes:
