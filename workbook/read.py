@@ -146,6 +146,7 @@ class SharedStrings:
         tag_si = ns + "si"
         self.items = [el for el in root if el.tag == tag_si]
         self.cache: dict[int, str] = {}
+        self.mixed = False  # some text read holds comments or other markup: readers disagree on it
 
     def __len__(self) -> int:
         return len(self.items)
@@ -156,13 +157,14 @@ class SharedStrings:
             return text
         if index < 0:
             raise IndexError(index)
-        parts = []
+        texts = []
         for child in self.items[index]:
             if child.tag == self.tag_t:
-                parts.append(text_of(child))
+                texts.append(child)
             elif child.tag == self.tag_r:
-                parts.extend(text_of(g) for g in child if g.tag == self.tag_t)
-        text = self.cache[index] = "".join(parts)
+                texts.extend(g for g in child if g.tag == self.tag_t)
+        self.mixed |= any(len(el) for el in texts)
+        text = self.cache[index] = "".join(text_of(el) for el in texts)
         return text
 
 
@@ -385,6 +387,8 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 elif ctag == tag_is:
                     order_bad |= is_ is not None
                     is_ = child
+            if (v is not None and len(v)) or (f is not None and len(f)):
+                anomalies.append((ref, f"{ref} 的值或公式中夹有注释等标记（各程序读法不同）"))
             if order_bad:
                 anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
             vtext = (v.text if not len(v) else text_of(v) or None) if v is not None else None
@@ -418,13 +422,15 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 has_value = vtext is not None
             elif t == "inlineStr":
                 if is_ is not None:
-                    parts = []
+                    texts = []
                     for child in is_:
                         if child.tag == tag_t:
-                            parts.append(text_of(child))
+                            texts.append(child)
                         elif child.tag == tag_r:
-                            parts.extend(text_of(g) for g in child if g.tag == tag_t)
-                    value = "".join(parts)
+                            texts.extend(g for g in child if g.tag == tag_t)
+                    if any(len(el) for el in texts):
+                        anomalies.append((ref, f"{ref} 的文字中夹有注释等标记（各程序读法不同）"))
+                    value = "".join(text_of(el) for el in texts)
                 else:
                     value = None
                 has_value = is_ is not None
@@ -663,6 +669,8 @@ def _read(ret: Return, safe: SafeZip) -> None:
         elif cell.formula:
             ret.uncached.add(name)
     ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
+    if isinstance(sst, SharedStrings) and sst.mixed:
+        ret.anomalies.append(("sharedStrings", "共享字符串中夹有注释等标记（各程序读法不同）"))
     nxf = len(xfs)
     for sheet_name, _ in ret.sheets:
         sheet = sheet_read(sheet_name)
