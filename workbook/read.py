@@ -128,7 +128,7 @@ def _custom_props(zf, anomalies: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def text_of(el) -> str:
-    """An element's text as XML defines it (comments and CDATA included correctly)."""
+    """An element's text (comments are already dropped by the parser, CDATA is text)."""
     return (el.text or "") if not len(el) else el.xpath("string()")
 
 
@@ -289,6 +289,8 @@ class SheetRead:
         self.is_worksheet = True
 
     def hidden(self, ref: str) -> bool:
+        if not (self.all_hidden or self.hidden_rows or self.hidden_cols):
+            return False
         row, col = parse_cell(ref)
         return self.all_hidden or row + 1 in self.hidden_rows or any(a <= col + 1 <= b for a, b in self.hidden_cols)
 
@@ -297,7 +299,9 @@ _SHEET_DATA_END = re.compile(rb"</(?:\w+:)?sheetData>")
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
 _ROOT_CLOSE = re.compile(rb"<(\w+:)?worksheet\b")
 _TAIL_FORMULA = re.compile(rb"<(?:\w+:)?formula[12]?>([^<]*)<")
-_REF_OK = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_REF_OK = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+_REFS_OK = re.compile(r"(?:[A-Z]{1,3}[1-9][0-9]{0,6} )*")
+_PREFIXED_ATTR = re.compile(rb":[rst]\s*=")  # a prefixed r, s or t attribute (beside the plain one?)
 
 
 def _head(data: bytes) -> tuple[bytes, bytes]:
@@ -354,8 +358,14 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
     unlocked_s = {str(i) for i in unlocked_styles or ()}
     wanted = wanted or set()
     seen: set[str] = set()
+    # rare constructs checked per cell only when the sheet's bytes contain them at all
+    prefixed = _PREFIXED_ATTR.search(head, head.find(b">", head.find(b"worksheet")) + 1) is not None
+    nsst = len(sst)
+    strings: dict[int, str] = sst.cache if isinstance(sst, SharedStrings) else {}
     for row in sheet_data:
         if row.tag != tag_row:
+            if isinstance(row.tag, str):
+                anomalies.append(("sheetData", f"sheetData 中有未知元素 {row.tag}（各程序读法不同）"))
             continue
         rnum = row.get("r")
         if row.get("hidden") in ("1", "true") or row.get("ht") in ("0", "0.0"):
@@ -365,36 +375,48 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 out.all_hidden = True
         for c in row:
             if c.tag != tag_c:
+                if isinstance(c.tag, str) and c.tag != ns + "extLst":
+                    anomalies.append((f"{rnum}", f"第 {rnum} 行中有未知元素 {c.tag}（各程序读法不同）"))
                 continue
             ref = c.get("r")
-            m = _REF_OK.fullmatch(ref) if ref else None
-            if m is None or (rnum is not None and m.group(2) != rnum) or ref in seen or len(c.attrib) > 4:
-                if _cell_anomaly(c, ref, m, rnum, seen, anomalies):
+            if ref is None or ref in seen or prefixed:
+                if _cell_anomaly(c, ref, seen, anomalies):
                     continue
             seen.add(ref)
             style = c.get("s")
             t = c.get("t")
             v = f = is_ = None
-            order_bad = False
-            for child in c:
+            n = len(c)
+            if n == 1:
+                child = c[0]
                 ctag = child.tag
                 if ctag == tag_v:
-                    order_bad |= v is not None
                     v = child
                 elif ctag == tag_f:
-                    order_bad |= f is not None or v is not None
                     f = child
                 elif ctag == tag_is:
-                    order_bad |= is_ is not None
                     is_ = child
+            elif n:
+                order_bad = False
+                for child in c:
+                    ctag = child.tag
+                    if ctag == tag_v:
+                        order_bad |= v is not None
+                        v = child
+                    elif ctag == tag_f:
+                        order_bad |= f is not None or v is not None
+                        f = child
+                    elif ctag == tag_is:
+                        order_bad |= is_ is not None
+                        is_ = child
+                if order_bad:
+                    anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
+            vtext = v.text if v is not None else None
             if (v is not None and len(v)) or (f is not None and len(f)):
-                anomalies.append((ref, f"{ref} 的值或公式中夹有注释等标记（各程序读法不同）"))
-            if order_bad:
-                anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
-            vtext = (v.text if not len(v) else text_of(v) or None) if v is not None else None
+                anomalies.append((ref, f"{ref} 的值或公式中夹有其他元素（各程序读法不同）"))
             formula = None
             if f is not None:
-                ftext = text_of(f)
+                ftext = f.text or ""
                 if ftext and external_reference(ftext):
                     raise Rejected(f"{ref} 的公式 ={ftext[:60]} 引用了其他工作簿或 DDE 链接，不予接受")
                 if f.get("t") == "shared":
@@ -405,21 +427,24 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                         pending.append((ref, si))
                 formula = "=" + ftext
             bad = False
-            if t is None or t == "n":
-                if vtext is None or vtext == "":
-                    value: Any = None
+            has_value = vtext is not None
+            if vtext is None and is_ is None:
+                value: Any = None
+            elif t == "s":
+                idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
+                if idx < nsst:
+                    value = strings.get(idx)
+                    if value is None:
+                        value = sst[idx]
+                else:
+                    value, bad = Unreadable(vtext), True
+            elif t is None or t == "n":
+                if vtext.isascii() and vtext.isdigit() and len(vtext) < 16:
+                    value = int(vtext)
                 else:
                     value = parse_number(vtext)
                     if value is None:
                         value, bad = Unreadable(vtext), True
-                has_value = vtext is not None
-            elif t == "s":
-                idx = parse_number(vtext or "")
-                if isinstance(idx, int) and 0 <= idx < len(sst):
-                    value = sst[idx]
-                else:
-                    value, bad = Unreadable(vtext or ""), True
-                has_value = vtext is not None
             elif t == "inlineStr":
                 if is_ is not None:
                     texts = []
@@ -429,26 +454,32 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                         elif child.tag == tag_r:
                             texts.extend(g for g in child if g.tag == tag_t)
                     if any(len(el) for el in texts):
-                        anomalies.append((ref, f"{ref} 的文字中夹有注释等标记（各程序读法不同）"))
+                        anomalies.append((ref, f"{ref} 的文字中夹有其他元素（各程序读法不同）"))
                     value = "".join(text_of(el) for el in texts)
                 else:
                     value = None
                 has_value = is_ is not None
             elif t == "b":
-                value = vtext == "1" if vtext in ("0", "1") else Unreadable(vtext or "")
-                bad = not isinstance(value, bool) and vtext is not None
-                has_value = vtext is not None
+                if vtext in ("0", "1"):
+                    value = vtext == "1"
+                else:
+                    value, bad = Unreadable(vtext or ""), True
             elif t in ("str", "e", "d"):
-                value, has_value = vtext, vtext is not None
+                value = vtext
             else:
-                value, bad, has_value = Unreadable(vtext or ""), True, vtext is not None
-            if formula is None and value is not None and value != "":
-                constants[ref] = value
-            if formula is not None or ref in wanted or style in unlocked_s:
-                if style is not None and not (style.isascii() and style.isdigit()):
-                    anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
-                    style = None
-                cells[ref] = CellData(value, formula, int(style) if style else 0, has_value, bad)
+                value, bad = Unreadable(vtext or ""), True
+            if formula is None:
+                if value is not None and value != "":
+                    constants[ref] = value
+                if ref not in wanted and style not in unlocked_s:
+                    continue
+            if style is not None and not (style.isascii() and style.isdigit()):
+                anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
+                style = None
+            cells[ref] = CellData(value, formula, int(style) if style else 0, has_value, bad)
+    if seen and not _REFS_OK.fullmatch(" ".join(seen) + " "):
+        odd = sorted(r for r in seen if not _REF_OK.fullmatch(r))
+        anomalies.extend((r, f"单元格位置 r=“{r}” 写法不规范，各程序会把它放到不同位置") for r in odd)
     if pending:
         from openpyxl.formula.translate import Translator
 
@@ -462,13 +493,11 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
     return out
 
 
-def _cell_anomaly(c, ref: str | None, m, rnum: str | None, seen: set[str], anomalies: list[tuple[str, str]]) -> bool:
+def _cell_anomaly(c, ref: str | None, seen: set[str], anomalies: list[tuple[str, str]]) -> bool:
     """Record why a <c> can be read two ways; True when the cell cannot be placed at all."""
-    if m is None:
-        anomalies.append((ref or "?", f"单元格缺少或写错了位置（r=“{ref or ''}”），各程序会把它放到不同位置"))
+    if ref is None:
+        anomalies.append(("?", "单元格缺少位置（r）属性，各程序会把它放到不同位置"))
         return True
-    if rnum is not None and m.group(2) != rnum:
-        anomalies.append((ref, f"单元格 {ref} 写在第 {rnum} 行中，位置矛盾"))
     if ref in seen:
         anomalies.append((ref, f"单元格 {ref} 出现了两次（各程序取用的不同）"))
         return True
@@ -670,7 +699,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             ret.uncached.add(name)
     ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
     if isinstance(sst, SharedStrings) and sst.mixed:
-        ret.anomalies.append(("sharedStrings", "共享字符串中夹有注释等标记（各程序读法不同）"))
+        ret.anomalies.append(("sharedStrings", "共享字符串的文字中夹有其他元素（各程序读法不同）"))
     nxf = len(xfs)
     for sheet_name, _ in ret.sheets:
         sheet = sheet_read(sheet_name)

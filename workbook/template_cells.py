@@ -20,6 +20,7 @@ from .report import Finding
 from .template import Input, Template
 from .xlsx import cell_ref
 
+HUGE = 1e15  # no amount, count or score of a return comes near it; never computed with
 MAX_LISTED = 12  # cells named one by one before a summary line
 TEMPLATE_PROPS = ("jixiao_template_id", "jixiao_template_version", "jixiao_template_hash")
 _EPOCH = dt.date(1899, 12, 30)
@@ -174,6 +175,11 @@ def audit_cache_findings(ret: Return, t: Template, ctx: Ctx) -> list[Finding]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _all_limits(t: Template) -> dict[str, tuple[Any, Any] | None]:
+    return {key: _limits(spec) for key, spec in t.inputs.items()}
+
+
 def _limits(spec: Input) -> tuple[Any, Any] | None:
     v = validation_for(spec)
     if v.get("validate") in ("decimal", "integer", "date"):
@@ -189,11 +195,12 @@ def input_problems(ret: Return, t: Template) -> dict[str, tuple[str, bool]]:
     validation) that the template's own range check does not already report."""
     out = {key: (msg, isinstance(ret.inputs.get(key), str) and t.inputs[key].type != "text")
            for key, msg in ret.input_problems.items()}
+    all_limits = _all_limits(t)
     for key, value in ret.inputs.items():
         spec = t.inputs.get(key)
         if key in out or spec is None or value is None:
             continue
-        limits = _limits(spec)
+        limits = all_limits[key]
         if limits is None:
             continue
         lo, hi = limits
@@ -209,6 +216,8 @@ def input_problems(ret: Return, t: Template) -> dict[str, tuple[str, bool]]:
             if (lo and day < lo) or (hi and day > hi):
                 out[key] = (f"{where}（{spec.label}）日期 {day.isoformat()} 超出 {lo}～{hi}", True)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if (spec.min is None and lo is not None and value < lo) or (spec.max is None and hi is not None and value > hi):
+            unreported = ((spec.min is None and lo is not None and value < lo)
+                          or (spec.max is None and hi is not None and value > hi))
+            if unreported or abs(value) >= HUGE:
                 out[key] = (f"{where}（{spec.label}）的值 {value:g} 超出工作簿数据校验的范围 {lo:g}～{hi:g}", True)
     return out

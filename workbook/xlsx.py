@@ -14,8 +14,10 @@ from functools import lru_cache
 
 from lxml import etree
 
+# Comments and processing instructions are dropped and the text around them joined, as every
+# spreadsheet reads it (CDATA is text too).
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                         dtd_validation=False)
+                         dtd_validation=False, remove_comments=True, remove_pis=True)
 REL_OFFICE_DOC = "officeDocument"
 
 
