@@ -77,14 +77,17 @@ def content_types(parts: dict[str, bytes]) -> tuple[dict[str, str], dict[str, st
 def check_package(parts: dict[str, bytes]) -> None:
     """Raise Rejected for active or external content found by content type or relationship type."""
     defaults, overrides = content_types(parts)
+    checked: set[str] = set()
     for name in parts:
         if name.endswith("/"):
             continue
         lower = name.lower()
         ctype = overrides.get(lower) or defaults.get(posixpath.splitext(lower)[1].lstrip("."), "")
-        for fragment, what in _CONTENT_TYPES.items():
-            if fragment in ctype:
-                raise _refuse(what, name)
+        if ctype not in checked:
+            checked.add(ctype)
+            for fragment, what in _CONTENT_TYPES.items():
+                if fragment in ctype:
+                    raise _refuse(what, name)
         if lower.endswith(".rels"):
             _check_rels(name, parts[name])
 

@@ -412,8 +412,6 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 if order_bad:
                     anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
             vtext = v.text if v is not None else None
-            if (v is not None and len(v)) or (f is not None and len(f)):
-                anomalies.append((ref, f"{ref} 的值或公式中夹有其他元素（各程序读法不同）"))
             formula = None
             if f is not None:
                 ftext = f.text or ""

@@ -119,8 +119,9 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
                     anomalies.append((info.name, f"工作表名称“{info.name}”重复"))
                 sheets.append(info)
         elif tag == "definedNames":
+            tag_dn = main + "definedName"
             for dn in el:
-                if dn.tag != main + "definedName" or not dn.get("name"):
+                if dn.tag != tag_dn or not dn.get("name"):
                     continue
                 name, text = dn.get("name"), (dn.text or "").strip()
                 local_id = dn.get("localSheetId")
