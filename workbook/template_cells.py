@@ -33,7 +33,7 @@ class Expected:
         self.order = [s.name for s in plan.sheets]
         self.protected = {s.name for s in plan.sheets if s.protect}
         self.constants: dict[str, dict[str, Any]] = {}
-        self.inputs: dict[str, set[str]] = {}
+        self.inputs: dict[str, set[str]] = {}  # input and formula cells: not constants
         self.formats: dict[tuple[str, str], str] = {}
         self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (statuses and the summary rows)
         for s in plan.sheets:
@@ -51,6 +51,7 @@ class Expected:
                 elif c.kind == "input":
                     self.inputs.setdefault(s.name, set()).add(ref)
                 else:
+                    self.inputs.setdefault(s.name, set()).add(ref)  # a constant there is formula_tampered
                     self.formats[(s.name, ref)] = STYLES[c.style].get("num_format", "General")
                     if s.name == AUDIT and c.cached is not None and (c.name or c.row < 4):
                         self.audit_cells[ref] = c.cached
@@ -73,9 +74,9 @@ def _same_format(got: str, want: str) -> bool:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"“{str(value)[:40]}”"
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return f"“{str(value)[:40]}”"
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def reader_findings(ret: Return, plan_names: set[str]) -> list[Finding]:
