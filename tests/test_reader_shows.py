@@ -173,6 +173,18 @@ def array_and_calc_chain(data: bytes) -> bytes:
                       f"{RELS}/calcChain", "calcChain.xml")
 
 
+def utf16_sheet(data: bytes) -> bytes:
+    """A worksheet stored as UTF-16 (legal XML): read as every spreadsheet reads it."""
+    part = x.part_of(data, SCORE)
+
+    def edit(n: str, p: bytes) -> bytes:
+        if n != part:
+            return p
+        text = p.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        return b"\xff\xfe" + text.encode("utf-16-le")
+    return x.rezip(data, edit=edit)
+
+
 def error_at(cell: str, code: str = "invalid_input") -> Callable[[dict], None]:
     def check(report: dict) -> None:
         hits = [f for f in report["findings"] if f["code"] == code and f["severity"] == "error"]
@@ -245,6 +257,7 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], Callable[[dict], None]]] = {
                               error_at("jixiao_template_hash", "template_modified")),
     "protection_removed": (lambda d: x.drop_protection(d, SCORE), only_warning("protection_removed")),
     "array_formula_and_calc_chain": (array_and_calc_chain, clean),
+    "utf16_sheet": (utf16_sheet, clean),
     "untouched": (lambda d: d, clean),
 }
 

@@ -19,6 +19,7 @@ from .template import Template, known_templates
 from .xlsx import (
     BookInfo,
     XmlRefused,
+    as_utf8,
     local,
     package_part,
     parse_cell,
@@ -323,7 +324,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
     """Read one sheet in one pass.  Formula cells, the wanted refs and unlocked cells become CellData;
     every other cell holding a value goes to `constants` (compared with the template's labels)."""
     out = SheetRead()
-    head, tail = _head(data)
+    head, tail = _head(as_utf8(data))
     prot = _PROTECTION.search(tail)
     out.protected = bool(prot and re.search(rb'\bsheet="(1|true)"', prot.group(0)))
     for m in _TAIL_FORMULA.finditer(tail):

@@ -25,7 +25,18 @@ class XmlRefused(ValueError):
     """XML that declares a DTD or entities (billion laughs, XXE): never parsed."""
 
 
+_DECLARATION = re.compile(rb"^<\?xml[^>]*\?>")
+
+
+def as_utf8(data: bytes) -> bytes:
+    """A UTF-16 part (legal XML) as UTF-8 bytes without its declaration, so byte-level scans see it."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return _DECLARATION.sub(b"", data.decode("utf-16").encode("utf-8"))
+    return data
+
+
 def parse_xml(data: bytes) -> etree._Element:
+    data = as_utf8(data)
     head = data[:4096]
     if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
         raise XmlRefused("XML 含有 DTD 或实体声明")
