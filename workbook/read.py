@@ -320,14 +320,14 @@ def _head(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] | None = None,
-                 unlocked_styles: set[int] | None = None) -> SheetRead:
+                 unlocked_styles: set[str] | None = None) -> SheetRead:
     """Read one sheet in one pass.  Formula cells, the wanted refs and unlocked cells become CellData;
     every other cell holding a value goes to `constants` (compared with the template's labels)."""
     out = SheetRead()
     head, tail = _head(as_utf8(data))
     prot = _PROTECTION.search(tail)
     out.protected = bool(prot and re.search(rb'\bsheet="(1|true)"', prot.group(0)))
-    for m in _TAIL_FORMULA.finditer(tail):
+    for m in _TAIL_FORMULA.finditer(tail) if b"|" in tail or b"[" in tail else ():
         if external_reference(m.group(1).decode("utf-8", "replace")):
             raise Rejected("数据校验或条件格式的公式引用了其他工作簿或 DDE 链接，不予接受")
     root = parse_xml(head)
@@ -356,62 +356,78 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
             out.all_hidden = True
     if sheet_data is None:
         return out
-    unlocked_s = {str(i) for i in unlocked_styles or ()}
+    unlocked_s = unlocked_styles or set()
     wanted = wanted or set()
     seen: set[str] = set()
     # rare constructs checked per cell only when the sheet's bytes contain them at all
     prefixed = _PREFIXED_ATTR.search(head, head.find(b">", head.find(b"worksheet")) + 1) is not None
     nsst = len(sst)
+    seen_add = seen.add
     strings: dict[int, str] = sst.cache if isinstance(sst, SharedStrings) else {}
-    for row in sheet_data:
-        if row.tag != tag_row:
-            if isinstance(row.tag, str):
-                anomalies.append(("sheetData", f"sheetData 中有未知元素 {row.tag}（各程序读法不同）"))
-            continue
-        rnum = row.get("r")
+    for row in sheet_data.iterchildren(tag_row):  # foreign (ignorable) elements are skipped, as by Excel
         if row.get("hidden") in ("1", "true") or row.get("ht") in ("0", "0.0"):
+            rnum = row.get("r")
             if rnum and rnum.isascii() and rnum.isdigit():
                 out.hidden_rows.add(int(rnum))
             else:
                 out.all_hidden = True
-        for c in row:
-            if c.tag != tag_c:
-                if isinstance(c.tag, str) and c.tag != ns + "extLst":
-                    anomalies.append((f"{rnum}", f"第 {rnum} 行中有未知元素 {c.tag}（各程序读法不同）"))
-                continue
+        for c in row.iterchildren(tag_c):
             ref = c.get("r")
             if ref is None or ref in seen or prefixed:
                 if _cell_anomaly(c, ref, seen, anomalies):
                     continue
-            seen.add(ref)
+            seen_add(ref)
             style = c.get("s")
-            t = c.get("t")
-            v = f = is_ = None
             n = len(c)
-            if n == 1:
-                child = c[0]
+            if n == 0:  # blank: only its style matters
+                if ref in wanted or style in unlocked_s:
+                    cells[ref] = CellData(None, None, _style(style, ref, anomalies) if style else 0, False)
+                continue
+            t = c.get("t")
+            child = c[0]
+            if n == 1 and child.tag == tag_v:  # the common case: a stored value, no formula
+                vtext = child.text
+                bad = False
+                if vtext is None:
+                    value = None
+                elif t == "s":
+                    idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
+                    if idx < nsst:
+                        value = strings.get(idx)
+                        if value is None:
+                            value = sst[idx]
+                    else:
+                        value, bad = Unreadable(vtext), True
+                elif t is None or t == "n":
+                    if vtext.isascii() and vtext.isdigit() and len(vtext) < 16:
+                        value = int(vtext)
+                    else:
+                        value = parse_number(vtext)
+                        if value is None:
+                            value, bad = Unreadable(vtext), True
+                else:
+                    value, bad = _typed(t, vtext)
+                if value is not None and value != "":
+                    constants[ref] = value
+                if ref in wanted or style in unlocked_s:
+                    cells[ref] = CellData(value, None, _style(style, ref, anomalies) if style else 0,
+                                          vtext is not None, bad)
+                continue
+            v = f = is_ = None
+            order_bad = False
+            for child in c:
                 ctag = child.tag
                 if ctag == tag_v:
+                    order_bad |= v is not None
                     v = child
                 elif ctag == tag_f:
+                    order_bad |= f is not None or v is not None
                     f = child
                 elif ctag == tag_is:
+                    order_bad |= is_ is not None
                     is_ = child
-            elif n:
-                order_bad = False
-                for child in c:
-                    ctag = child.tag
-                    if ctag == tag_v:
-                        order_bad |= v is not None
-                        v = child
-                    elif ctag == tag_f:
-                        order_bad |= f is not None or v is not None
-                        f = child
-                    elif ctag == tag_is:
-                        order_bad |= is_ is not None
-                        is_ = child
-                if order_bad:
-                    anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
+            if order_bad:
+                anomalies.append((ref, f"{ref} 的单元格结构异常（<v>/<f> 重复或 <v> 写在 <f> 之前，各程序读法不同）"))
             vtext = v.text if v is not None else None
             formula = None
             if f is not None:
@@ -425,26 +441,9 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                     else:
                         pending.append((ref, si))
                 formula = "=" + ftext
-            bad = False
             has_value = vtext is not None
-            if vtext is None and is_ is None:
-                value: Any = None
-            elif t == "s":
-                idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
-                if idx < nsst:
-                    value = strings.get(idx)
-                    if value is None:
-                        value = sst[idx]
-                else:
-                    value, bad = Unreadable(vtext), True
-            elif t is None or t == "n":
-                if vtext.isascii() and vtext.isdigit() and len(vtext) < 16:
-                    value = int(vtext)
-                else:
-                    value = parse_number(vtext)
-                    if value is None:
-                        value, bad = Unreadable(vtext), True
-            elif t == "inlineStr":
+            bad = False
+            if t == "inlineStr":
                 if is_ is not None:
                     texts = []
                     for child in is_:
@@ -458,24 +457,23 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 else:
                     value = None
                 has_value = is_ is not None
-            elif t == "b":
-                if vtext in ("0", "1"):
-                    value = vtext == "1"
-                else:
-                    value, bad = Unreadable(vtext or ""), True
-            elif t in ("str", "e", "d"):
-                value = vtext
+            elif vtext is None:
+                value = None
+            elif t == "s":
+                idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
+                value, bad = (sst[idx], False) if idx < nsst else (Unreadable(vtext), True)
+            elif t is None or t == "n":
+                value = parse_number(vtext)
+                if value is None:
+                    value, bad = Unreadable(vtext), True
             else:
-                value, bad = Unreadable(vtext or ""), True
+                value, bad = _typed(t, vtext)
             if formula is None:
                 if value is not None and value != "":
                     constants[ref] = value
                 if ref not in wanted and style not in unlocked_s:
                     continue
-            if style is not None and not (style.isascii() and style.isdigit()):
-                anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
-                style = None
-            cells[ref] = CellData(value, formula, int(style) if style else 0, has_value, bad)
+            cells[ref] = CellData(value, formula, _style(style, ref, anomalies) if style else 0, has_value, bad)
     if seen and not _REFS_OK.fullmatch(" ".join(seen) + " "):
         odd = sorted(r for r in seen if not _REF_OK.fullmatch(r))
         anomalies.extend((r, f"单元格位置 r=“{r}” 写法不规范，各程序会把它放到不同位置") for r in odd)
@@ -490,6 +488,22 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 except Exception:  # noqa: BLE001 - an untranslatable shared formula is simply different
                     cells[ref].formula = "=" + text
     return out
+
+
+def _style(style: str, ref: str, anomalies: list[tuple[str, str]]) -> int:
+    if style.isascii() and style.isdigit():
+        return int(style)
+    anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
+    return 0
+
+
+def _typed(t: str, vtext: str) -> tuple[Any, bool]:
+    """(value, unreadable) of a stored value of type b, str, e, d or an unknown type."""
+    if t == "b":
+        return (vtext == "1", False) if vtext in ("0", "1") else (Unreadable(vtext), True)
+    if t in ("str", "e", "d"):
+        return vtext, False
+    return Unreadable(vtext), True
 
 
 def _cell_anomaly(c, ref: str | None, seen: set[str], anomalies: list[tuple[str, str]]) -> bool:
@@ -601,9 +615,10 @@ def _read(ret: Return, safe: SafeZip) -> None:
             wanted.setdefault(loc[0], set()).update(refs[:400])
     xfs: tuple[XfInfo, ...] = ()
     unlocked_styles: set[int] | None = None
+    unlocked_s: set[str] = set()
 
     def sheet_read(name: str) -> SheetRead:
-        nonlocal sst, unlocked_styles, xfs
+        nonlocal sst, unlocked_styles, unlocked_s, xfs
         if name not in parsed:
             info = book.sheet(name)
             try:
@@ -619,7 +634,8 @@ def _read(ret: Return, safe: SafeZip) -> None:
                     styles_part = book.parts.get("styles")
                     xfs = _styles(zf.read(styles_part)) if styles_part else ()
                     unlocked_styles = {i for i, xf in enumerate(xfs) if not xf.locked}
-                sheet = parsed[name] = _parse_sheet(data, sst, wanted.get(name, set()), unlocked_styles)
+                    unlocked_s = {str(i) for i in unlocked_styles}
+                sheet = parsed[name] = _parse_sheet(data, sst, wanted.get(name, set()), unlocked_s)
                 ret.protected[name] = sheet.protected
                 ret.anomalies.extend((f"{name}!{where}", f"「{name}」{msg}") for where, msg in sheet.anomalies)
         return parsed[name]

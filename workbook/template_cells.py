@@ -101,11 +101,10 @@ def template_cell_findings(ret: Return, t: Template) -> list[Finding]:
         got = ret.constants.get(sheet)
         if got is None:
             continue  # a missing sheet is reported by integrity_findings
-        inputs = exp.inputs.get(sheet, set())
-        if inputs:
-            got = {r: v for r, v in got.items() if r not in inputs}
-        if got == want:
-            continue
+        inputs = exp.inputs.get(sheet, frozenset())
+        if want.items() <= got.items() and len(got) - len(want) == len(inputs & got.keys()):
+            continue  # every template constant as planned, nothing else outside input and formula cells
+        got = {r: v for r, v in got.items() if r not in inputs}
         for ref in sorted(set(got) | set(want)):
             a, b = got.get(ref), want.get(ref)
             if a == b:
@@ -190,6 +189,11 @@ def _limits(spec: Input) -> tuple[Any, Any] | None:
     return None
 
 
+def _where(ret: Return, key: str) -> str:
+    """「sheet」A1 of an input."""
+    return "「" + ret.input_cells.get(key, key).replace("!", "」", 1)
+
+
 def input_problems(ret: Return, t: Template) -> dict[str, tuple[str, bool]]:
     """Input key -> (message naming the cell, whether the value is unusable): formulas, unreadable
     values, and values beyond the workbook's own validation limits (even when a unit removed the
@@ -205,20 +209,19 @@ def input_problems(ret: Return, t: Template) -> dict[str, tuple[str, bool]]:
         if limits is None:
             continue
         lo, hi = limits
-        where = "「" + ret.input_cells.get(key, key).replace("!", "」", 1)
         if spec.type == "text":
             if isinstance(value, str) and hi is not None and len(value) > hi:
-                out[key] = (f"{where}（{spec.label}）文字长度 {len(value)} 超过 {hi} 字", False)
+                out[key] = (f"{_where(ret, key)}（{spec.label}）文字长度 {len(value)} 超过 {hi} 字", False)
         elif spec.type == "date":
             try:
                 day = dt.date.fromisoformat(str(value).strip()[:10])
             except ValueError:
                 continue
             if (lo and day < lo) or (hi and day > hi):
-                out[key] = (f"{where}（{spec.label}）日期 {day.isoformat()} 超出 {lo}～{hi}", True)
+                out[key] = (f"{_where(ret, key)}（{spec.label}）日期 {day.isoformat()} 超出 {lo}～{hi}", True)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             unreported = ((spec.min is None and lo is not None and value < lo)
                           or (spec.max is None and hi is not None and value > hi))
             if unreported or abs(value) >= HUGE:
-                out[key] = (f"{where}（{spec.label}）的值 {value:g} 超出工作簿数据校验的范围 {lo:g}～{hi:g}", True)
+                out[key] = (f"{_where(ret, key)}（{spec.label}）的值 {value:g} 超出工作簿数据校验的范围 {lo:g}～{hi:g}", True)
     return out
