@@ -716,17 +716,19 @@ def _read(ret: Return, safe: SafeZip) -> None:
     if isinstance(sst, SharedStrings) and sst.mixed:
         ret.anomalies.append(("sharedStrings", "共享字符串的文字中夹有其他元素（各程序读法不同）"))
     nxf = len(xfs)
+    formulas, shown, formats, invisible = ret.formulas, ret.shown, ret.formats, ret.invisible
     for sheet_name, _ in ret.sheets:
         sheet = sheet_read(sheet_name)
         ret.constants[sheet_name] = sheet.constants
+        hides = sheet.all_hidden or sheet.hidden_rows or sheet.hidden_cols
         for ref, cell in sheet.cells.items():
             if cell.formula:
                 key = (sheet_name, ref)
-                ret.formulas[key] = cell.formula
-                ret.shown[key] = cell.value if cell.has_value else None
+                formulas[key] = cell.formula
+                shown[key] = cell.value if cell.has_value else None
                 xf = xfs[cell.style] if cell.style < nxf else None
-                ret.formats[key] = xf.numfmt if xf else "?"
-                if (xf is not None and xf.invisible) or sheet.hidden(ref):
-                    ret.invisible.add(key)
+                formats[key] = xf.numfmt if xf else "?"
+                if (xf is not None and xf.invisible) or (hides and sheet.hidden(ref)):
+                    invisible.add(key)
             if unlocked_styles and cell.style in unlocked_styles:
                 ret.unlocked.add((sheet_name, ref))

@@ -121,7 +121,7 @@ def template_cell_findings(ret: Return, t: Template) -> list[Finding]:
         out.append(Finding("error", "template_modified", "workbook", f"另有 {len(changed) - MAX_LISTED} 个模板单元格被修改"))
     for key, want in exp.formats.items():
         got = ret.formats.get(key)
-        if got is not None and not _same_format(got, want):
+        if got is not None and got != want and not _same_format(got, want):
             out.append(Finding("error", "template_modified", f"{key[0]}!{key[1]}",
                                f"「{key[0]}」{key[1]} 的数字格式被改为 {got}（应为 {want}），显示的不再是计算结果"))
     for key in sorted(ret.invisible):
