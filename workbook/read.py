@@ -20,6 +20,7 @@ from .xlsx import (
     BookInfo,
     XmlRefused,
     as_utf8,
+    decode_xstring,
     local,
     package_part,
     parse_cell,
@@ -165,7 +166,7 @@ class SharedStrings:
             elif child.tag == self.tag_r:
                 texts.extend(g for g in child if g.tag == self.tag_t)
         self.mixed |= any(len(el) for el in texts)
-        text = self.cache[index] = "".join(text_of(el) for el in texts)
+        text = self.cache[index] = decode_xstring("".join(text_of(el) for el in texts))
         return text
 
 
@@ -453,7 +454,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                             texts.extend(g for g in child if g.tag == tag_t)
                     if any(len(el) for el in texts):
                         anomalies.append((ref, f"{ref} 的文字中夹有其他元素（各程序读法不同）"))
-                    value = "".join(text_of(el) for el in texts)
+                    value = decode_xstring("".join(text_of(el) for el in texts))
                 else:
                     value = None
                 has_value = is_ is not None
@@ -501,7 +502,9 @@ def _typed(t: str, vtext: str) -> tuple[Any, bool]:
     """(value, unreadable) of a stored value of type b, str, e, d or an unknown type."""
     if t == "b":
         return (vtext == "1", False) if vtext in ("0", "1") else (Unreadable(vtext), True)
-    if t in ("str", "e", "d"):
+    if t in ("str", "e"):
+        return decode_xstring(vtext), False
+    if t == "d":
         return vtext, False
     return Unreadable(vtext), True
 

@@ -35,6 +35,7 @@ class Expected:
         self.constants: dict[str, dict[str, Any]] = {}
         self.inputs: dict[str, set[str]] = {}  # input and formula cells: not constants
         self.formats: dict[tuple[str, str], str] = {}
+        self.hidden: set[tuple[str, str]] = set()
         self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (statuses and the summary rows)
         for s in plan.sheets:
             consts: dict[str, Any] = {}
@@ -53,6 +54,8 @@ class Expected:
                 else:
                     self.inputs.setdefault(s.name, set()).add(ref)  # a constant there is formula_tampered
                     self.formats[(s.name, ref)] = STYLES[c.style].get("num_format", "General")
+                    if c.col in s.hidden_cols:
+                        self.hidden.add((s.name, ref))  # helper cells the template itself hides
                     if s.name == AUDIT and c.cached is not None and (c.name or c.row < 4):
                         self.audit_cells[ref] = c.cached
             self.constants[s.name] = consts
@@ -125,7 +128,7 @@ def template_cell_findings(ret: Return, t: Template) -> list[Finding]:
             out.append(Finding("error", "template_modified", f"{key[0]}!{key[1]}",
                                f"「{key[0]}」{key[1]} 的数字格式被改为 {got}（应为 {want}），显示的不再是计算结果"))
     for key in sorted(ret.invisible):
-        if key in exp.formats:
+        if key in exp.formats and key not in exp.hidden:
             out.append(Finding("error", "template_modified", f"{key[0]}!{key[1]}",
                                f"「{key[0]}」{key[1]} 被隐藏（行或列隐藏，或字体颜色与底色相同）"))
     out.extend(_sheet_findings(ret, exp))
