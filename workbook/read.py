@@ -149,6 +149,7 @@ class SharedStrings:
         self.items = [el for el in root if el.tag == tag_si]
         self.cache: dict[int, str] = {}
         self.mixed = False  # some text read holds comments or other markup: readers disagree on it
+        self.by_raw: dict[str, str] = {}  # the <v> text of a t="s" cell -> its string
 
     def __len__(self) -> int:
         return len(self.items)
@@ -359,12 +360,12 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
         return out
     unlocked_s = unlocked_styles or set()
     wanted = wanted or set()
-    seen: set[str] = set()
+    seen: list[str] = []
     # rare constructs checked per cell only when the sheet's bytes contain them at all
     prefixed = _PREFIXED_ATTR.search(head, head.find(b">", head.find(b"worksheet")) + 1) is not None
     nsst = len(sst)
-    seen_add = seen.add
-    strings: dict[int, str] = sst.cache if isinstance(sst, SharedStrings) else {}
+    seen_add = seen.append
+    by_raw: dict[str, str] = sst.by_raw if isinstance(sst, SharedStrings) else {}
     for row in sheet_data.iterchildren(tag_row):  # foreign (ignorable) elements are skipped, as by Excel
         if row.get("hidden") in ("1", "true") or row.get("ht") in ("0", "0.0"):
             rnum = row.get("r")
@@ -374,15 +375,15 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 out.all_hidden = True
         for c in row.iterchildren(tag_c):
             ref = c.get("r")
-            if ref is None or ref in seen or prefixed:
-                if _cell_anomaly(c, ref, seen, anomalies):
+            if ref is None or prefixed:
+                if _cell_anomaly(c, ref, anomalies):
                     continue
             seen_add(ref)
             style = c.get("s")
             n = len(c)
             if n == 0:  # blank: only its style matters
                 if ref in wanted or style in unlocked_s:
-                    cells[ref] = CellData(None, None, _style(style, ref, anomalies) if style else 0, False)
+                    cells[ref] = CellData(None, None, int(style) if style and style.isdigit() else _style(style, ref, anomalies), False)
                 continue
             t = c.get("t")
             child = c[0]
@@ -392,13 +393,13 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 if vtext is None:
                     value = None
                 elif t == "s":
-                    idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
-                    if idx < nsst:
-                        value = strings.get(idx)
-                        if value is None:
-                            value = sst[idx]
-                    else:
-                        value, bad = Unreadable(vtext), True
+                    value = by_raw.get(vtext)
+                    if value is None:
+                        idx = int(vtext) if vtext.isascii() and vtext.isdigit() else nsst
+                        if idx < nsst:
+                            value = by_raw[vtext] = sst[idx]
+                        else:
+                            value, bad = Unreadable(vtext), True
                 elif t is None or t == "n":
                     if vtext.isascii() and vtext.isdigit() and len(vtext) < 16:
                         value = int(vtext)
@@ -411,7 +412,7 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 if value is not None and value != "":
                     constants[ref] = value
                 if ref in wanted or style in unlocked_s:
-                    cells[ref] = CellData(value, None, _style(style, ref, anomalies) if style else 0,
+                    cells[ref] = CellData(value, None, int(style) if style and style.isdigit() else _style(style, ref, anomalies),
                                           vtext is not None, bad)
                 continue
             v = f = is_ = None
@@ -474,10 +475,16 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                     constants[ref] = value
                 if ref not in wanted and style not in unlocked_s:
                     continue
-            cells[ref] = CellData(value, formula, _style(style, ref, anomalies) if style else 0, has_value, bad)
+            cells[ref] = CellData(value, formula, int(style) if style and style.isdigit() else _style(style, ref, anomalies),
+                                  has_value, bad)
     if seen and not _REFS_OK.fullmatch(" ".join(seen) + " "):
-        odd = sorted(r for r in seen if not _REF_OK.fullmatch(r))
+        odd = sorted(r for r in set(seen) if not _REF_OK.fullmatch(r))
         anomalies.extend((r, f"单元格位置 r=“{r}” 写法不规范，各程序会把它放到不同位置") for r in odd)
+    if len(set(seen)) != len(seen):
+        counts: dict[str, int] = {}
+        for r in seen:
+            counts[r] = counts.get(r, 0) + 1
+        anomalies.extend((r, f"单元格 {r} 出现了两次（各程序取用的不同）") for r, n in counts.items() if n > 1)
     if pending:
         from openpyxl.formula.translate import Translator
 
@@ -491,9 +498,9 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
     return out
 
 
-def _style(style: str, ref: str, anomalies: list[tuple[str, str]]) -> int:
-    if style.isascii() and style.isdigit():
-        return int(style)
+def _style(style: str | None, ref: str, anomalies: list[tuple[str, str]]) -> int:
+    if not style:
+        return 0
     anomalies.append((ref, f"{ref} 的样式编号 {style} 无效"))
     return 0
 
@@ -509,13 +516,10 @@ def _typed(t: str, vtext: str) -> tuple[Any, bool]:
     return Unreadable(vtext), True
 
 
-def _cell_anomaly(c, ref: str | None, seen: set[str], anomalies: list[tuple[str, str]]) -> bool:
+def _cell_anomaly(c, ref: str | None, anomalies: list[tuple[str, str]]) -> bool:
     """Record why a <c> can be read two ways; True when the cell cannot be placed at all."""
     if ref is None:
         anomalies.append(("?", "单元格缺少位置（r）属性，各程序会把它放到不同位置"))
-        return True
-    if ref in seen:
-        anomalies.append((ref, f"单元格 {ref} 出现了两次（各程序取用的不同）"))
         return True
     by_local: set[str] = set()
     for key in c.attrib:
@@ -524,6 +528,18 @@ def _cell_anomaly(c, ref: str | None, seen: set[str], anomalies: list[tuple[str,
             anomalies.append((ref, f"单元格 {ref} 的属性 {name} 重复（带不同命名空间前缀）"))
         by_local.add(name)
     return False
+
+
+@lru_cache(maxsize=8)
+def _wanted(targets: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Sheet -> the cells defined names point at (ranges up to 400 cells); the same for a whole batch."""
+    out: dict[str, set[str]] = {}
+    for target in targets:
+        loc = split_ref(target)
+        if loc:
+            refs = [r for row in range_cells(loc[1], loc[2]) for r in row] if loc[2] else [loc[1]]
+            out.setdefault(loc[0], set()).update(refs[:400])
+    return {k: frozenset(v) for k, v in out.items()}
 
 
 def _identify(ret: Return, props: dict[str, str], book: BookInfo) -> None:
@@ -602,20 +618,18 @@ def _read(ret: Return, safe: SafeZip) -> None:
     ret.structure_locked = book.structure_locked
     ret.anomalies = list(book.anomalies)
     ret.local_names = list(book.local_names)
-    for name, text in [*book.names.items(), *((n, x) for n, _, x in book.local_names)]:
-        if external_reference(text):
-            raise Rejected(f"名称 {name} 引用了其他工作簿或 DDE 链接（{text[:60]}），不予接受")
+    texts = [*book.names.items(), *((n, x) for n, _, x in book.local_names)]
+    joined = "".join(x for _, x in texts)
+    if "[" in joined or "|" in joined:
+        for name, text in texts:
+            if external_reference(text):
+                raise Rejected(f"名称 {name} 引用了其他工作簿或 DDE 链接（{text[:60]}），不予接受")
     props = _custom_props(zf, ret.anomalies)
     ret.props_present = {k for k in props if k.startswith("jixiao_")}
     _identify(ret, props, book)
     sst: SharedStrings | list[str] | None = None
     parsed: dict[str, SheetRead] = {}
-    wanted: dict[str, set[str]] = {}
-    for target in book.names.values():
-        loc = split_ref(target)
-        if loc:
-            refs = [r for row in range_cells(loc[1], loc[2]) for r in row] if loc[2] else [loc[1]]
-            wanted.setdefault(loc[0], set()).update(refs[:400])
+    wanted = _wanted(tuple(book.names.values()))
     xfs: tuple[XfInfo, ...] = ()
     unlocked_styles: set[int] | None = None
     unlocked_s: set[str] = set()

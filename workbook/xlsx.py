@@ -113,7 +113,6 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
     locked = False
     anomalies: list[tuple[str, str]] = []
     local_names: list[tuple[str, str, str]] = []
-    folded: set[str] = set()
     main = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
     for el in root:
         if not isinstance(el.tag, str) or not el.tag.startswith(main):
@@ -143,13 +142,18 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
                         sheet = local_id
                     local_names.append((name, sheet, text))
                     continue
-                if name.lower() in folded:
+                if name in names:
                     anomalies.append((name, f"名称 {name} 定义了两次（各电子表格程序取用的不同），无法确定其位置"))
                     continue  # keep the first, as LibreOffice does; the file is flagged anyway
-                folded.add(name.lower())
                 names[name] = text
         elif tag == "workbookProtection":
             locked = el.get("lockStructure") in ("1", "true")
+    if len({n.lower() for n in names}) != len(names):  # names are case-insensitive in every spreadsheet
+        seen: set[str] = set()
+        for name in names:
+            if name.lower() in seen:
+                anomalies.append((name, f"名称 {name} 与另一名称只差大小写（各电子表格程序视为同一名称）"))
+            seen.add(name.lower())
     kinds = {kind: target for kind, target in rels.values()}
     return BookInfo(part, sheets, names, locked, {k: v[1] for k, v in rels.items()},
                     {k: kinds[k] for k in ("sharedStrings", "styles") if k in kinds}, anomalies, local_names)
