@@ -446,7 +446,10 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
             has_value = vtext is not None
             bad = False
             if t == "inlineStr":
-                if is_ is not None:
+                if is_ is not None and len(is_) == 1 and is_[0].tag == tag_t and not len(is_[0]):
+                    text = is_[0].text or ""  # the common case: one plain <t>
+                    value = decode_xstring(text) if "_x" in text else text
+                elif is_ is not None:
                     texts = []
                     for child in is_:
                         if child.tag == tag_t:
@@ -468,6 +471,8 @@ def _parse_sheet(data: bytes, sst: SharedStrings | list[str], wanted: set[str] |
                 value = parse_number(vtext)
                 if value is None:
                     value, bad = Unreadable(vtext), True
+            elif t == "str":
+                value = decode_xstring(vtext) if "_x" in vtext else vtext
             else:
                 value, bad = _typed(t, vtext)
             if formula is None:
