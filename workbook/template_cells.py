@@ -22,7 +22,7 @@ from .xlsx import cell_ref
 
 HUGE = 1e15  # no amount, count or score of a return comes near it; never computed with
 MAX_LISTED = 12  # cells named one by one before a summary line
-TEMPLATE_PROPS = ("jixiao_template_id", "jixiao_template_version", "jixiao_template_hash")
+TEMPLATE_PROPS = ("jixiao_template_hash",)  # id and version: identity_missing (workbook.identity)
 _EPOCH = dt.date(1899, 12, 30)
 
 
