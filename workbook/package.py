@@ -9,6 +9,7 @@ readable two ways and are refused too.
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 
 from .safety import Rejected
 from .xlsx import local, parse_xml
@@ -76,9 +77,17 @@ def content_types(parts: dict[str, bytes]) -> tuple[dict[str, str], dict[str, st
 
 def check_package(parts: dict[str, bytes]) -> None:
     """Raise Rejected for active or external content found by content type or relationship type."""
+    ct = next(n for n in parts if n.lower() == "[content_types].xml")
+    rels = tuple((n, parts[n]) for n in parts if n.lower().endswith(".rels"))
+    _check(tuple(parts), ct, parts[ct], rels)  # a batch's packages are alike: checked once
+
+
+@lru_cache(maxsize=16)
+def _check(names: tuple[str, ...], ct: str, ct_data: bytes, rels: tuple[tuple[str, bytes], ...]) -> None:
+    parts = {ct: ct_data, **dict(rels)}
     defaults, overrides = content_types(parts)
     checked: set[str] = set()
-    for name in parts:
+    for name in names:
         if name.endswith("/"):
             continue
         lower = name.lower()

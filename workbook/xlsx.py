@@ -69,14 +69,24 @@ class BookInfo:
         return next((s for s in self.sheets if s.name == name), None)
 
 
+def _rels_data(zf: zipfile.ZipFile, part: str) -> bytes | None:
+    base = posixpath.dirname(part)
+    try:
+        return zf.read(posixpath.join(base, "_rels", posixpath.basename(part) + ".rels"))
+    except KeyError:
+        return None
+
+
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     """Relationships of a part: id -> (type suffix, target part path)."""
-    base = posixpath.dirname(part)
-    rels_path = posixpath.join(base, "_rels", posixpath.basename(part) + ".rels")
-    try:
-        data = zf.read(rels_path)
-    except KeyError:
+    return _parse_rels(part, _rels_data(zf, part))
+
+
+@lru_cache(maxsize=32)
+def _parse_rels(part: str, data: bytes | None) -> dict[str, tuple[str, str]]:
+    if data is None:
         return {}
+    base = posixpath.dirname(part)
     out = {}
     for el in parse_xml(data):
         if not isinstance(el.tag, str) or local(el.tag) != "Relationship":
@@ -105,9 +115,16 @@ def package_part(zf: zipfile.ZipFile, kind: str) -> str | None:
 
 
 def read_book(zf: zipfile.ZipFile) -> BookInfo:
+    """The workbook part, its sheets and defined names (the same bytes in a batch are read once:
+    the result is shared, so callers never modify it)."""
     part = workbook_part(zf)
-    root = parse_xml(zf.read(part))
-    rels = _rels(zf, part)
+    return _read_book(part, zf.read(part), _rels_data(zf, part))
+
+
+@lru_cache(maxsize=16)
+def _read_book(part: str, data: bytes, rels_data: bytes | None) -> BookInfo:
+    root = parse_xml(data)
+    rels = _parse_rels(part, rels_data)
     sheets = []
     names: dict[str, str] = {}
     locked = False
