@@ -160,6 +160,13 @@ class SharedStrings:
             return text
         if index < 0:
             raise IndexError(index)
+        si = self.items[index]
+        if len(si) == 1:  # the common case: <si><t>text</t></si>
+            t = si[0]
+            if t.tag == self.tag_t and not len(t):
+                text = t.text or ""
+                text = self.cache[index] = decode_xstring(text) if "_x" in text else text
+                return text
         texts = []
         for child in self.items[index]:
             if child.tag == self.tag_t:
