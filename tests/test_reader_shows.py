@@ -185,6 +185,23 @@ def utf16_sheet(data: bytes) -> bytes:
     return x.rezip(data, edit=edit)
 
 
+def openpyxl_resave(data: bytes) -> bytes:
+    """openpyxl load → save drops every cached value: not_recalculated only, never tampering."""
+    import io
+
+    import openpyxl
+
+    out = io.BytesIO()
+    openpyxl.load_workbook(io.BytesIO(data)).save(out)
+    return out.getvalue()
+
+
+def only_not_recalculated(report: dict) -> None:
+    clean(report)
+    assert "not_recalculated" in {f["code"] for f in report["findings"]}
+    assert {f["code"] for f in report["findings"] if f["severity"] == "warning"} <= {"not_recalculated", "text_mismatch"}
+
+
 def error_at(cell: str, code: str = "invalid_input") -> Callable[[dict], None]:
     def check(report: dict) -> None:
         hits = [f for f in report["findings"] if f["code"] == code and f["severity"] == "error"]
@@ -258,6 +275,7 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], Callable[[dict], None]]] = {
     "protection_removed": (lambda d: x.drop_protection(d, SCORE), only_warning("protection_removed")),
     "array_formula_and_calc_chain": (array_and_calc_chain, clean),
     "utf16_sheet": (utf16_sheet, clean),
+    "openpyxl_resave": (openpyxl_resave, only_not_recalculated),
     "untouched": (lambda d: d, clean),
 }
 
