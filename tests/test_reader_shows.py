@@ -274,6 +274,10 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], Callable[[dict], None]]] = {
                               error_at("jixiao_template_hash", "template_modified")),
     "protection_removed": (lambda d: x.drop_protection(d, SCORE), only_warning("protection_removed")),
     "array_formula_and_calc_chain": (array_and_calc_chain, clean),
+    "date1904": (lambda d: x.edit_part(d, "xl/workbook.xml", lambda s: s.replace("<workbookPr ", '<workbookPr date1904="1" ', 1)),
+                 error("template_modified")),
+    "precision_as_displayed": (lambda d: x.edit_part(d, "xl/workbook.xml", lambda s: s.replace(
+        "<calcPr ", '<calcPr fullPrecision="0" ', 1)), error("template_modified")),
     "utf16_sheet": (utf16_sheet, clean),
     "openpyxl_resave": (openpyxl_resave, only_not_recalculated),
     "untouched": (lambda d: d, clean),

@@ -165,6 +165,10 @@ def _read_book(part: str, data: bytes, rels_data: bytes | None) -> BookInfo:
                 names[name] = text
         elif tag == "workbookProtection":
             locked = el.get("lockStructure") in ("1", "true")
+        elif tag == "workbookPr" and el.get("date1904") in ("1", "true"):
+            anomalies.append(("workbookPr", "工作簿改用了 1904 日期系统（日期序号的含义与模板不同）"))
+        elif tag == "calcPr" and el.get("fullPrecision") in ("0", "false"):
+            anomalies.append(("calcPr", "工作簿设置了“以显示精度为准”（计算结果与复算不同）"))
     if len({n.lower() for n in names}) != len(names):  # names are case-insensitive in every spreadsheet
         seen: set[str] = set()
         for name in names:
