@@ -82,12 +82,13 @@ def _fmt(value: Any) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def reader_findings(ret: Return, plan_names: set[str]) -> list[Finding]:
-    """What the reader found readable two ways, and sheet-local names that could shadow the template's."""
+def reader_findings(ret: Return, plan_names: set[str], ignored: tuple[str, ...] = ("_xlnm",)) -> list[Finding]:
+    """What the reader found readable two ways, and sheet-local names that could shadow the template's
+    (names starting with `ignored`, such as print titles, are the programs' own unless they shadow)."""
     out = [Finding("error", "template_modified", where, message) for where, message in ret.anomalies]
     folded = {n.lower() for n in plan_names}
     for name, sheet, text in ret.local_names:
-        if name.startswith("_xlnm."):
+        if name.startswith(ignored) and name.lower() not in folded:
             continue
         why = "遮蔽了同名的模板名称" if name.lower() in folded else "模板中没有"
         out.append(Finding("error", "template_modified", name,

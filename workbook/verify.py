@@ -172,7 +172,7 @@ def verify(ret: Return) -> Verification:
                                 "工作簿记录的模板内容与本机模板不一致（模板改过但版本号未变，请用对应版本的模板核验）"))
     findings.extend(identity_findings(ret))
     findings = identity.legacy_filter(findings, ret) + identity.meta_findings(ret)
-    findings.extend(reader_findings(ret, set(_expected(t)[3])))
+    findings.extend(reader_findings(ret, set(_expected(t)[3]), IGNORED_NAME_PREFIXES))
     findings.extend(template_cell_findings(ret, t))
     inputs = dict(ret.inputs)
     problems = input_problems(ret, t)
