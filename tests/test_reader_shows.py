@@ -165,7 +165,7 @@ def audit_warning_to_pass(_: bytes) -> bytes:
 def array_and_calc_chain(data: bytes) -> bytes:
     sheet, ref = x.where(data, "total_score")
     ret = read_return("x.xlsx", data)
-    formula = ret.formulas[(sheet, ref)][1:]
+    formula = ret.formulas[(sheet, ref)][1:].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     data = x.set_cell(data, sheet, ref, f'<f t="array" ref="{ref}">{formula}</f><v>100</v>')
     chain = (b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              b'<c r="F27" i="9"/></calcChain>')
