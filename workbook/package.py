@@ -79,7 +79,8 @@ def check_package(parts: dict[str, bytes]) -> None:
     """Raise Rejected for active or external content found by content type or relationship type."""
     ct = next(n for n in parts if n.lower() == "[content_types].xml")
     rels = tuple((n, parts[n]) for n in parts if n.lower().endswith(".rels"))
-    _check(tuple(parts), ct, parts[ct], rels)  # a batch's packages are alike: checked once
+    small = len(parts[ct]) + sum(len(d) for _, d in rels) <= 1 << 20
+    (_check if small else _check.__wrapped__)(tuple(parts), ct, parts[ct], rels)  # a batch's packages: checked once
 
 
 @lru_cache(maxsize=16)

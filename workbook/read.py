@@ -183,6 +183,14 @@ def _sst_cached(data: bytes) -> SharedStrings:
     return SharedStrings(data)
 
 
+CACHED_PART_BYTES = 1 << 20  # larger parts (never a return's) are not kept between files
+
+
+def _cached(cached, uncached, data: bytes):
+    """A part read through its cache when it is small; a big hostile part is never retained."""
+    return cached(data) if len(data) <= CACHED_PART_BYTES else uncached(data)
+
+
 @dataclass(frozen=True)
 class XfInfo:
     """What a cell style (cellXfs entry) means for verification."""
@@ -659,9 +667,9 @@ def _read(ret: Return, safe: SafeZip) -> None:
             else:
                 if sst is None:
                     sst_part = book.parts.get("sharedStrings")
-                    sst = _sst_cached(zf.read(sst_part)) if sst_part else []
+                    sst = _cached(_sst_cached, SharedStrings, zf.read(sst_part)) if sst_part else []
                     styles_part = book.parts.get("styles")
-                    xfs = _styles(zf.read(styles_part)) if styles_part else ()
+                    xfs = _cached(_styles, _styles.__wrapped__, zf.read(styles_part)) if styles_part else ()
                     unlocked_styles = {i for i, xf in enumerate(xfs) if not xf.locked}
                     unlocked_s = {str(i) for i in unlocked_styles}
                 sheet = parsed[name] = _parse_sheet(data, sst, wanted.get(name, set()), unlocked_s)

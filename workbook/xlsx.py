@@ -118,7 +118,10 @@ def read_book(zf: zipfile.ZipFile) -> BookInfo:
     """The workbook part, its sheets and defined names (the same bytes in a batch are read once:
     the result is shared, so callers never modify it)."""
     part = workbook_part(zf)
-    return _read_book(part, zf.read(part), _rels_data(zf, part))
+    data, rels = zf.read(part), _rels_data(zf, part)
+    if len(data) > 1 << 20:  # never a return's: read without keeping it
+        return _read_book.__wrapped__(part, data, rels)
+    return _read_book(part, data, rels)
 
 
 @lru_cache(maxsize=16)
