@@ -23,7 +23,6 @@ from .xlsx import cell_ref
 HUGE = 1e15  # no amount, count or score of a return comes near it; never computed with
 MAX_LISTED = 12  # cells named one by one before a summary line
 TEMPLATE_PROPS = ("jixiao_template_hash",)  # id and version: identity_missing (workbook.identity)
-_EPOCH = dt.date(1899, 12, 30)
 
 
 class Expected:
@@ -33,7 +32,7 @@ class Expected:
         self.order = [s.name for s in plan.sheets]
         self.protected = {s.name for s in plan.sheets if s.protect}
         self.constants: dict[str, dict[str, Any]] = {}
-        self.inputs: dict[str, set[str]] = {}  # input and formula cells: not constants
+        self.variable: dict[str, set[str]] = {}  # input and formula cells: not constants
         self.formats: dict[tuple[str, str], str] = {}
         self.hidden: set[tuple[str, str]] = set()
         self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (statuses and the summary rows)
@@ -50,9 +49,9 @@ class Expected:
                     else:
                         consts.pop(ref, None)
                 elif c.kind == "input":
-                    self.inputs.setdefault(s.name, set()).add(ref)
+                    self.variable.setdefault(s.name, set()).add(ref)
                 else:
-                    self.inputs.setdefault(s.name, set()).add(ref)  # a constant there is formula_tampered
+                    self.variable.setdefault(s.name, set()).add(ref)  # a constant there is formula_tampered
                     self.formats[(s.name, ref)] = STYLES[c.style].get("num_format", "General")
                     if c.col in s.hidden_cols:
                         self.hidden.add((s.name, ref))  # helper cells the template itself hides
@@ -105,10 +104,10 @@ def template_cell_findings(ret: Return, t: Template) -> list[Finding]:
         got = ret.constants.get(sheet)
         if got is None:
             continue  # a missing sheet is reported by integrity_findings
-        inputs = exp.inputs.get(sheet, frozenset())
-        if want.items() <= got.items() and len(got) - len(want) == len(inputs & got.keys()):
+        variable = exp.variable.get(sheet, frozenset())
+        if want.items() <= got.items() and len(got) - len(want) == len(variable & got.keys()):
             continue  # every template constant as planned, nothing else outside input and formula cells
-        got = {r: v for r, v in got.items() if r not in inputs}
+        got = {r: v for r, v in got.items() if r not in variable}
         for ref in sorted(set(got) | set(want)):
             a, b = got.get(ref), want.get(ref)
             if a == b:
