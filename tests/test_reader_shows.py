@@ -162,6 +162,16 @@ def audit_warning_to_pass(_: bytes) -> bytes:
     return x.set_cell(data, sheet, ref, f"<f>{formula}</f><v>通过</v>", ' t="str"')
 
 
+def audit_message_rewritten(data: bytes) -> bytes:
+    """The 说明 column of a 审核 row shows other numbers than the recomputed check (a printout shows it)."""
+    plan = build_plan(default_template())
+    cell = next(c for c in plan.sheet(AUDIT).cells if c.kind == "formula" and c.col == 3 and c.row >= 5)
+    ref = cell_ref(cell.row, cell.col)
+    ret = read_return("x.xlsx", data)
+    formula = ret.formulas[(AUDIT, ref)][1:].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return x.set_cell(data, AUDIT, ref, f"<f>{formula}</f><v>人员编制 50 人，实有 44 人，未超编</v>", ' t="str"')
+
+
 def array_and_calc_chain(data: bytes) -> bytes:
     sheet, ref = x.where(data, "total_score")
     ret = read_return("x.xlsx", data)
@@ -267,6 +277,7 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], Callable[[dict], None]]] = {
     "points_and_total_changed": (points_and_total, error_at(f"{SCORE}!E4", "template_modified")),
     "total_number_format": (total_shows_100, error_at(f"{SCORE}!F27", "template_modified")),
     "audit_warning_shown_as_pass": (audit_warning_to_pass, error_at(AUDIT, "score_mismatch")),
+    "audit_message_rewritten": (audit_message_rewritten, error_at(AUDIT, "score_mismatch")),
     "metadata_hidden_not_very_hidden": (lambda d: x.set_sheet_state(d, META, "hidden"), only_warning("metadata_unhidden")),
     "metadata_visible": (lambda d: x.set_sheet_state(d, META, None), error("template_modified")),
     "template_sheet_hidden": (lambda d: x.set_sheet_state(d, SCORE, "hidden"), error_at(SCORE, "template_modified")),

@@ -35,7 +35,7 @@ class Expected:
         self.variable: dict[str, set[str]] = {}  # input and formula cells: not constants
         self.formats: dict[tuple[str, str], str] = {}
         self.hidden: set[tuple[str, str]] = set()
-        self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (statuses and the summary rows)
+        self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (what the sheet shows)
         for s in plan.sheets:
             consts: dict[str, Any] = {}
             for m in s.merges:
@@ -55,8 +55,8 @@ class Expected:
                     self.formats[(s.name, ref)] = STYLES[c.style].get("num_format", "General")
                     if c.col in s.hidden_cols:
                         self.hidden.add((s.name, ref))  # helper cells the template itself hides
-                    if s.name == AUDIT and c.cached is not None and (c.name or c.row < 4):
-                        self.audit_cells[ref] = c.cached
+                    if s.name == AUDIT and c.cached is not None and c.col not in s.hidden_cols:
+                        self.audit_cells[ref] = c.cached  # every shown result: status, message, counts
             self.constants[s.name] = consts
 
 
