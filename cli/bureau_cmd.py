@@ -213,8 +213,8 @@ def consolidate_cmd(
                     "missing": len(tables.frames["未报送"]) if units is not None else None})
     else:
         typer.echo(f"已生成 {output}：{year} 年度 {n} 个单位" + (f"，CSV 在 {csv}" if csv else "") + "。")
-    if tables.excluded:
-        typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
+        if tables.excluded:
+            typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
     if n == 0:
         typer.echo(f"提示：数据库中没有 {year} 年度的报表。", err=True)
 

@@ -103,11 +103,23 @@ def test_a_large_but_ordinary_entry_passes_the_ratio_check():
 
 
 def _store_returns(tmp_path, variants: dict[str, dict]) -> Store:
+    """Returns issued as the bureau issues them (signed with the store's key and registered), then collected."""
+    import uuid
+
+    from workbook.generate import WorkbookFactory
+
     store = Store(tmp_path / "j.sqlite")
+    signer = WorkbookFactory(key=store.key)
+    issued = []
     for code, changes in variants.items():
         p = tmp_path / f"{code}.xlsx"
         unit = Unit(f"单位{code}", code, 2021, "区人社局")
-        factory().write(p, unit, unit_values({**seed_inputs(), **changes}))
+        rid = str(uuid.uuid4())
+        issued.append({"return_id": rid, "budget_code": code, "unit_name": unit.unit_name, "parent_dept": unit.parent_dept,
+                       "year": 2021, "template_id": signer.template.id, "template_version": signer.template.version,
+                       "file": str(p)})
+        signer.write(p, unit, unit_values({**seed_inputs(), **changes}), return_id=rid)
+    store.register(issued)
     collect(sorted(tmp_path.glob("*.xlsx")), store, workers=1)
     return store
 
@@ -135,7 +147,7 @@ def test_district_figures_by_hand(tmp_path):
     assert totals == [59, 89.5, 90, 95, 99.5, 100]
     dept = tables.frames["分部门汇总"]
     for _, row in dept.iterrows():  # one department, then the district row: the same six units
-        assert row["单位数"] == 6 and row["平均分"] == 88.83 and row["最低分"] == 59 and row["最高分"] == 100
+        assert row["计入单位数"] == 6 and row["平均分"] == 88.83 and row["最低分"] == 59 and row["最高分"] == 100
         assert (row["优"], row["良"], row["中"], row["差"]) == (4, 1, 0, 1)
     ind = tables.frames["指标分析"].set_index("三级指标")
     staff = ind.loc["财政供养人员控制率"]  # 5 points everywhere but the unit with quota 39 (0)
