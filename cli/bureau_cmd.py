@@ -5,34 +5,50 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from workbook.collect import collect
-from workbook.consolidate import consolidate
-from workbook.generate.roster import RosterError, read_roster
-from workbook.status import HELD, MISSING, PASSED, unit_status
-from workbook.store import OUTCOME_ZH, Store, StoreError
+from .output import check_workers, check_year, fail, print_json, skipped_text, table
 
-from .output import fail, print_json, table
+if TYPE_CHECKING:
+    from workbook.store import Store
 
 DB_HELP = "数据库文件（默认为当前目录下的 jixiao.sqlite）"
+FORCE_HELP = "输出文件已存在时覆盖（默认不覆盖任何已有文件）"
 
 
 def _roster(path: Path | None, year: int):
     if path is None:
         return None
+    from workbook.generate.roster import RosterError, read_roster
+
+    notices: list[str] = []
     try:
-        return read_roster(path, year)
+        units = read_roster(path, year, notices=notices)
     except RosterError as exc:
         fail(f"花名册 {exc.path} 有问题：" + "；".join(exc.problems[:10]))
+    for line in notices:
+        typer.echo(f"提示：{line}", err=True)
+    return units
 
 
 def _store(db: Path, create: bool = True, readonly: bool = False) -> Store:
+    from workbook.store import Store, StoreError
+
+    if db.is_dir():
+        fail(f"数据库 {db} 是一个文件夹，请给出数据库文件名（如 {db / 'jixiao.sqlite'}）")
     try:
         return Store(db, create=create, readonly=readonly)
     except StoreError as exc:
         fail(str(exc))
+
+
+def _error_units(pairs: list[tuple[str, str]], limit: int = 20) -> None:
+    for path, unit in pairs[:limit]:
+        typer.echo(f"  有错误 {unit or '（未填单位名称）'}：{path}")
+    if len(pairs) > limit:
+        typer.echo(f"  ……另有 {len(pairs) - limit} 份")
 
 
 def _refuse_output(output: Path, db: Path) -> None:
@@ -51,26 +67,41 @@ def _refuse_output(output: Path, db: Path) -> None:
 
 
 def collect_cmd(
-    paths: list[Path] = typer.Argument(..., help="报回的文件或文件夹（递归查找）"),
+    paths: list[Path] = typer.Argument(..., help="报回的文件或文件夹（递归查找）", metavar="路径"),
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
     workers: int = typer.Option(0, "--workers", help="并行进程数（默认按 CPU 核数）"),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON：各类计数、拒收、待核实、被取代和旧版本"),
 ) -> None:
-    """收集报回的自评表：逐个核验（含身份签名）后存入数据库（保留每一次报送），坏文件不会中断整批。"""
-    store = _store(db)
-    from workbook.batchread import expand_paths
+    """收集报回的自评表：逐个核验（含身份签名）后存入数据库（保留每一次报送），坏文件不会中断整批。
 
-    files, missing = expand_paths(paths)
+    退出码：0 全部收下且无错误；1 有“错误”级或待核实的报表；2 有拒收的文件；130 被中断（已收的保留）。
+    """
+    from workbook.batchread import scan_paths
+    from workbook.collect import CollectSummary, collect
+    from workbook.store import StoreError
+
+    check_workers(workers)
+    store = _store(db)
+    scan = scan_paths(paths)
+    if scan.skipped:
+        typer.echo(skipped_text([str(f) for f in scan.skipped]), err=True)
+    summary = CollectSummary()
     start = time.perf_counter()
     try:
-        with typer.progressbar(length=len(files), label="收集", file=sys.stderr) as bar:
-            summary = collect(paths, store, workers or None, on_file=lambda v, o: bar.update(1))
+        with typer.progressbar(length=len(scan.files), label="收集", file=sys.stderr) as bar:
+            collect(paths, store, workers or None, on_file=lambda v, o: bar.update(1), scan=scan, summary=summary)
     except StoreError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(f"\n已中断：本次已处理 {summary.stored} 个文件并完整存入数据库 {db}（新收 {summary.new}，"
+                   f"更新 {summary.updated}，重复 {summary.duplicate}，拒收 {summary.rejected_count}），"
+                   f"其余 {len(scan.files) - summary.stored} 个未处理；重新运行同一命令即可继续（已收的会记为重复）。",
+                   err=True)
+        raise typer.Exit(130) from None
     finally:
         store.close()
     elapsed = time.perf_counter() - start
-    code = 2 if summary.rejected_count else (1 if summary.held_count else 0)
+    code = 2 if summary.rejected_count else (1 if summary.held_count or summary.with_errors else 0)
     if as_json:
         print_json(summary.to_dict() | {"db": str(db), "seconds": round(elapsed, 2)})
         raise typer.Exit(code)
@@ -88,6 +119,7 @@ def collect_cmd(
         typer.echo(f"  待核实 {path}：{reason}")
     for path, reason in summary.rejected:
         typer.echo(f"  拒收 {path}：{reason}")
+    _error_units(summary.error_files)
     raise typer.Exit(code)
 
 
@@ -97,17 +129,29 @@ def status_cmd(
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """报送情况：未报送、有错误、有警告未说明、通过。"""
+    """报送情况：未报送、有错误、有警告未说明、通过。
+
+    退出码：0 没有“错误”级报表；1 有单位的当前报表有错误（并列出这些单位）。
+    """
+    from workbook.status import ERRORS, HELD, MISSING, PASSED, unit_status, years_present
+
+    check_year(year)
     units = _roster(roster, year)
     store = _store(db, readonly=True)
     try:
         statuses = unit_status(store, year, units)
         held, rejected = store.held(year), store.rejected(outstanding=True)
+        years = years_present(store)
     finally:
         store.close()
+    with_errors = [s for s in statuses if s.state == ERRORS]
+    code = 1 if with_errors else 0
     if as_json:
         print_json([s.to_dict() for s in statuses])
-        return
+        raise typer.Exit(code)
+    if year not in years:
+        other = "、".join(str(y) for y in years) if years else "无"
+        typer.echo(f"提示：数据库 {db} 中没有 {year} 年度的报表（已有年度：{other}）。", err=True)
     rows = [[s.state, s.budget_code, s.unit_name, s.parent_dept,
              "" if s.total is None else f"{s.total:g}", s.grade or "", str(s.errors), str(s.unexplained_warnings),
              str(s.submissions) + ("" if s.in_roster else "（不在花名册）")] for s in statuses]
@@ -122,6 +166,9 @@ def status_cmd(
         typer.echo(f"\n拒收且尚未重新报送的文件（{len(rejected)} 个）：")
         for r in rejected:
             typer.echo(f"  {r['source_path']}：{r['reason']}（{r['last_seen']}，共 {r['times']} 次）")
+    if with_errors:
+        typer.echo("有错误的单位（须改正后重新报送）：" + "、".join(f"{s.unit_name}（{s.budget_code}）" for s in with_errors))
+    raise typer.Exit(code)
 
 
 def consolidate_cmd(
@@ -131,22 +178,43 @@ def consolidate_cmd(
     roster: Path = typer.Option(None, "--roster", help="花名册，用于“未报送”表"),
     csv: Path = typer.Option(None, "--csv", help="同时把各表写成 CSV（UTF-8 带 BOM）到此目录"),
     region: str = typer.Option(None, "--region", help="地区名称，显示在各表标题中（默认为模板中的“岳阳楼区”）"),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON：写出的文件、单位数、各等次单位数"),
 ) -> None:
     """生成全区汇总工作簿：汇总、分部门汇总、指标分析、审核结果、财务汇总、未报送、图表。"""
-    units = _roster(roster, year)
+    from workbook.consolidate import consolidate
+    from workbook.outputs import OutputError, check_target, prepare_dir
+
+    check_year(year)
     _refuse_output(output, db)
+    try:  # every target is checked before the store is read
+        check_target(output, (".xlsx",), force)
+        if csv is not None:
+            prepare_dir(csv)
+    except OutputError as exc:
+        fail(str(exc))
+    units = _roster(roster, year)
     store = _store(db, readonly=True)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tables = consolidate(store, year, output, units, csv, region=region)
-    except OSError as exc:
-        fail(f"无法写入 {output}：{exc}")
+        tables = consolidate(store, year, output, units, csv, region=region, force=force)
+    except OutputError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(f"\n已中断：没有写出任何文件（{output} 保持原样）；重新运行同一命令即可。", err=True)
+        raise typer.Exit(130) from None
     finally:
         store.close()
     n = len(tables.frames["汇总"])
-    typer.echo(f"已生成 {output}：{year} 年度 {n} 个单位" + (f"，CSV 在 {csv}" if csv else "") + "。")
-    if tables.excluded:
-        typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
+    if as_json:
+        print_json({"year": year, "output": str(output), "csv_dir": str(csv) if csv else None,
+                    "csv_files": [str(Path(csv) / f"{name}.csv") for name in
+                                  [*tables.frames, *(["审核结果"] if tables.findings is not None else [])]] if csv else [],
+                    "units": n, "excluded": tables.excluded, "grades": tables.grade_counts,
+                    "missing": len(tables.frames["未报送"]) if units is not None else None})
+    else:
+        typer.echo(f"已生成 {output}：{year} 年度 {n} 个单位" + (f"，CSV 在 {csv}" if csv else "") + "。")
+        if tables.excluded:
+            typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
     if n == 0:
         typer.echo(f"提示：数据库中没有 {year} 年度的报表。", err=True)
 
@@ -154,12 +222,24 @@ def consolidate_cmd(
 def demo_cmd(
     out_dir: Path = typer.Option(Path("jixiao-demo"), "--out-dir", help="演示输出目录"),
 ) -> None:
-    """演示完整流程：花名册 → 生成工作簿 → 单位报回（模拟）→ 收集 → 报送情况 → 全区汇总。"""
-    from workbook.demo import run_demo
+    """演示完整流程：花名册 → 生成工作簿 → 单位报回（模拟）→ 收集 → 报送情况 → 全区汇总。
 
+    只写入新的或空的文件夹（或以前演示建立的文件夹），不会覆盖其他文件。
+    """
+    from workbook.demo import demo_folder, run_demo
+    from workbook.outputs import OutputError
+    from workbook.store import OUTCOME_ZH
+
+    try:
+        demo_folder(out_dir)
+    except OutputError as exc:
+        fail(str(exc))
     start = time.perf_counter()
     typer.echo("jixiao 演示（种子单位来自真实的 2021 年自评报告，其余为合成演示单位）\n")
-    result = run_demo(out_dir, step=lambda s: typer.echo("· " + s))
+    try:
+        result = run_demo(out_dir, step=lambda s: typer.echo("· " + s))
+    except OutputError as exc:
+        fail(str(exc))
     typer.echo("\n报回文件及其演示内容：")
     for name, what in result.scenarios.items():
         typer.echo(f"  {name}：{what}")

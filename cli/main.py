@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import typer
 
-from . import template_cmd
+from . import template_cmd, zh
 from .score_cmd import score_command
+
+zh.install()
 
 app = typer.Typer(
     help="jixiao 绩效：部门（单位）整体支出绩效自评——生成锁定的公式化填报表、读取复算审核、财政局汇总。",
@@ -17,12 +21,49 @@ app.add_typer(template_cmd.app, name="template")
 app.command("score")(score_command)
 
 
-from . import bureau_cmd, generate_cmd, read_cmd, serve_cmd  # noqa: E402
+def _version(value: bool) -> None:
+    if value:
+        from workbook import __version__
+
+        typer.echo(f"jixiao {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="显示版本号并退出", callback=_version, is_eager=True),
+) -> None:
+    """jixiao 绩效：部门（单位）整体支出绩效自评——生成锁定的公式化填报表、读取复算审核、财政局汇总。
+
+    退出码：0 正常；1 有“错误”级问题；2 文件被拒收、无法读取或参数有误；3 程序内部错误；130 被中断（Ctrl-C）。
+    """
+
+
+from . import bureau_cmd, completion_cmd, generate_cmd, read_cmd, serve_cmd  # noqa: E402
 
 generate_cmd.register(app)
 read_cmd.register(app)
 bureau_cmd.register(app)
 serve_cmd.register(app)
+completion_cmd.register(app)
+
+
+def _interruptible(callback):
+    """Ctrl-C (or SIGTERM) in a command without its own message: one Chinese line, exit 130."""
+    @functools.wraps(callback)
+    def wrapper(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except KeyboardInterrupt:
+            typer.echo("已中断（Ctrl-C）。", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+for _typer in (app, template_cmd.app):
+    for _info in _typer.registered_commands:
+        _info.callback = _interruptible(_info.callback)
 
 
 def main() -> None:
@@ -33,12 +74,16 @@ def main() -> None:
     import os
     import sys
 
+    from workbook.interrupts import install
+
+    install()  # SIGTERM ends a command like Ctrl-C
+    completion_cmd.enable_if_completing()
     try:
-        app()
+        app(prog_name="jixiao", complete_var=completion_cmd.COMPLETE_VAR)
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        sys.stderr.write("已中断。\n")
+        sys.stderr.write("已中断（Ctrl-C）。\n")
         raise SystemExit(130) from None
     except Exception as exc:  # noqa: BLE001 - the last line of defence for bureau staff
         if os.environ.get("JIXIAO_DEBUG"):

@@ -12,8 +12,12 @@ import typer
 from workbook.report import SEVERITY_ZH, Finding, Report, indicator_dict, number, sort_findings
 
 
+def json_text(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=_default)
+
+
 def print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_default))
+    typer.echo(json_text(obj))
 
 
 def _default(o: Any) -> Any:
@@ -68,3 +72,28 @@ def findings_text(findings: list[Finding], indent: str = "  ") -> str:
             lines.append(f"{indent}  [{f.code}] {f.message}{tail}")
     return "\n".join(lines)
 
+
+
+def check_year(year: int) -> int:
+    """--year within the template's bounds for 评价年度 (exit 2 otherwise)."""
+    from workbook.template import default_template
+
+    spec = default_template().inputs.get("year")
+    low, high = (spec.min, spec.max) if spec is not None else (None, None)
+    if (low is not None and year < low) or (high is not None and year > high):
+        fail(f"--year {year} 不在模板允许的范围内（{low}–{high}）")
+    return year
+
+
+def check_workers(workers: int) -> int:
+    if workers < 0:
+        fail(f"--workers {workers} 无效：应为 0（按 CPU 核数自动）或正整数")
+    return workers
+
+
+def skipped_text(skipped: list[str], limit: int = 10) -> str:
+    """One line listing the files skipped as clearly not spreadsheets."""
+    from pathlib import Path
+
+    names = "、".join(Path(s).name for s in skipped[:limit]) + ("…" if len(skipped) > limit else "")
+    return f"已跳过 {len(skipped)} 个不是电子表格的文件（PDF、文本、图片等）：{names}"

@@ -24,8 +24,12 @@ def score_command(
         raw = json.loads(inputs.read_text(encoding="utf-8"))
     except FileNotFoundError:
         fail(f"找不到文件 {inputs}")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"无法读取文件 {inputs}：{exc}")
+    except UnicodeDecodeError:
+        fail(f"无法读取文件 {inputs}：文件编码不是 UTF-8")
+    except OSError as exc:
+        from workbook.outputs import os_error_zh
+
+        fail(f"无法读取文件 {inputs}：{os_error_zh(exc)}")
     except json.JSONDecodeError as exc:
         fail(f"{inputs} 不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}")
     if not isinstance(raw, dict):
@@ -35,6 +39,8 @@ def score_command(
     except TemplateError as exc:
         fail("模板有误：" + "；".join(exc.problems))
     values = {k: v for k, v in raw.items() if not k.startswith("_")}
+    for line in unknown_keys(values, t):
+        typer.echo(f"警告：{line}", err=True)
     explanations = {k.removeprefix("explain_"): v for k, v in values.items() if k.startswith("explain_")}
     report = score(values, t, explanations)
     if as_json:
@@ -51,3 +57,21 @@ def score_command(
         else:
             typer.echo("\n审核通过，无问题。")
     raise typer.Exit(1 if report.has_errors else 0)
+
+
+def unknown_keys(values: dict, t) -> list[str]:
+    """Keys the template does not know (a typo like staf_quota would otherwise pass silently as blank)."""
+    import difflib
+
+    from workbook.checks import build_checks
+    from workbook.generate.layout import TABLES
+
+    known = set(t.inputs) | set(TABLES) | {f"note_{i.id}" for i in t.indicators}
+    known |= {f"explain_{c.id}" for c in build_checks(t)}
+    out = []
+    for key in values:
+        if key in known:
+            continue
+        near = difflib.get_close_matches(key, sorted(known), n=1)
+        out.append(f"未知的输入项 {key!r}，已忽略" + (f"（是不是 {near[0]!r}？）" if near else "（模板中没有这一项）"))
+    return out

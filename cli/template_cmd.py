@@ -47,8 +47,15 @@ def show(
 
 
 @app.command("check")
-def check(file: Path = typer.Argument(..., help="要检查的模板文件（TOML）")) -> None:
-    """检查模板：未知输入项、重复代码、分值不符、分档重叠或空档、缺少标签。"""
+def check(file: Path = typer.Argument(..., help="要检查的模板文件（TOML）", metavar="文件")) -> None:
+    """检查模板：未知输入项、重复代码、分值不符、分档重叠或空档、缺少标签。
+
+    退出码：0 通过；1 模板有错误（逐条列出）；2 文件不存在或无法读取。
+    """
+    if not file.exists():
+        fail(f"找不到模板文件 {file}")
+    if file.is_dir():
+        fail(f"{file} 是文件夹，请给出模板文件（.toml）")
     try:
         t = load_template(file)
     except TemplateError as exc:

@@ -94,3 +94,16 @@ def pytest_sessionfinish(session, exitstatus):
             for line in problems[:50]:
                 reporter.write_line("  " + line)
         session.exitstatus = 1
+
+
+SHARED = ROOT.parent / "shared"
+
+
+def require_shared(path: Path, what: str) -> Path:
+    """A path under ../shared: skip with a reason locally, fail under CI=true (the data must be there)."""
+    if path.exists():
+        return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true 但找不到 {path}（{what}）：CI 必须检出 ../shared，这项测试不能跳过")
+    pytest.skip(f"{path} 不在此机器上（{what}）")
+    raise AssertionError  # unreachable

@@ -73,7 +73,7 @@ def test_internal_error_gets_a_chinese_message_not_a_traceback(monkeypatch, caps
 
     import cli.main as entry
 
-    def broken():
+    def broken(**kwargs):
         raise RuntimeError("模拟故障")
 
     monkeypatch.setattr(entry, "app", broken)

@@ -39,6 +39,17 @@ def test_scores_bounded_and_total_is_sum(changes):
         assert Decimal(0) <= r.score <= r.max, r
         assert r.score == r.score.quantize(Decimal("0.01"))
     assert report.total == sum(r.score for r in report.indicators)
-    assert report.grade == T.grade_for(report.total)
+    assert report.grade == grade_by_hand(report.total)
     for f in report.findings:
         assert f.severity in ("error", "warning", "info") and f.code and f.message
+
+
+def grade_by_hand(total: Decimal) -> str:
+    """附件3-2: 90 分及以上为优，80（含）–90 为良，60（含）–80 为中，60 以下为差."""
+    return "优" if total >= 90 else "良" if total >= 80 else "中" if total >= 60 else "差"
+
+
+def test_grade_boundaries():
+    for total, grade in [(100, "优"), (90, "优"), (Decimal("89.99"), "良"), (80, "良"), (Decimal("79.99"), "中"),
+                         (60, "中"), (Decimal("59.99"), "差"), (0, "差")]:
+        assert T.grade_for(Decimal(total)) == grade, total

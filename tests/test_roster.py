@@ -93,3 +93,41 @@ def test_cli_single_workbook(tmp_path):
     assert values["unit_name"] == "测试单位" and values["parent_dept"] == "测试部门"
     res = runner.invoke(app, ["generate", "--year", "2021"])
     assert res.exit_code == 2
+
+
+def test_roster_as_bureaus_have_it_title_row_serial_and_remarks(tmp_path):
+    p = write(tmp_path, "2021年度绩效自评单位名单\n\n序号,预算编码,单位名称,主管部门,人员编制,备注\n"
+                        "1,200009,社保中心,人社局,50,\n2,200010,就业中心,人社局,,新设\n")
+    notices: list[str] = []
+    units = read_roster(p, 2021, notices=notices)
+    assert [(u.budget_code, u.unit_name, u.prefill) for u in units] == [
+        ("200009", "社保中心", {"staff_quota": 50}), ("200010", "就业中心", {})]
+    assert len(notices) == 1 and "“序号”“备注”" in notices[0]
+
+
+def test_tab_separated_roster_with_thousands_separators(tmp_path):
+    p = write(tmp_path, "预算编码\t单位名称\t主管部门\t上年三公经费预算数\n200009\t社保中心\t人社局\t1,234.5\n")
+    assert read_roster(p, 2021)[0].prefill == {"sangong_prior_budget": 1234.5}
+
+
+def test_missing_columns_show_the_header_found(tmp_path):
+    with pytest.raises(RosterError) as exc:
+        read_roster(write(tmp_path, "单位名单\n序号,编码,单位,主管部门\n1,2,3,4\n"), 2021)
+    assert exc.value.problems == ["表头缺少列：预算编码、单位名称（找到的表头：序号、编码、单位、主管部门；"
+                                  "必需的列为 预算编码、单位名称、主管部门）"]
+
+
+@pytest.mark.parametrize(("value", "needle"), [("abc", "应为数字"), ("-5", "不应小于 0"), ("15.5", "应为整数")])
+def test_prefill_values_are_checked_at_generation(tmp_path, value, needle):
+    p = write(tmp_path, f"预算编码,单位名称,主管部门,人员编制\n1,甲,局,40\n2,乙,局,{value}\n")
+    with pytest.raises(RosterError) as exc:
+        read_roster(p, 2021)
+    assert len(exc.value.problems) == 1
+    assert exc.value.problems[0].startswith("第 3 行：“人员编制”") and needle in exc.value.problems[0]
+
+
+def test_cli_roster_problems_name_the_file_and_row(tmp_path):
+    p = write(tmp_path, "预算编码,单位名称,主管部门,实有人数\n1,甲,局,abc\n")
+    res = runner.invoke(app, ["generate", "--roster", str(p), "--year", "2021", "--out-dir", str(tmp_path / "o")])
+    assert res.exit_code == 2 and str(p) in res.output and "第 2 行：“实有人数”为 'abc'" in res.output
+    assert not (tmp_path / "o").exists()

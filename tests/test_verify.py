@@ -16,7 +16,7 @@ from workbook.read import read_return
 from workbook.verify import verify
 
 from . import hostile
-from .conftest import ROOT, seed_inputs
+from .conftest import ROOT, require_shared, seed_inputs
 from .helpers import SEED_UNIT, factory, unit_values
 
 runner = CliRunner()
@@ -176,9 +176,10 @@ def test_cli_read_json_contract(seed_bytes, tmp_path):
 CORPUS = ROOT.parent / "shared" / "corpus" / "real-xlsx"
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus/real-xlsx 不在此机器上")
 def test_real_corpus_is_classified_without_traceback():
     from workbook.batchread import check_many, expand_paths
+
+    require_shared(CORPUS, "真实 .xlsx 语料")
 
     files, _ = expand_paths([CORPUS])
     assert len(files) >= 1000

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .batchread import check_many, expand_paths
+from .batchread import check_many, scan_paths
 from .identity import is_identity_error, issuance_findings
+from .interrupts import deferred
+from .scan import Scan
 from .store import DUPLICATE, HELD, NEW, OLDER, OUTCOME_ZH, REJECTED, UPDATED, Store, Stored, mtime_text
 from .verify import Verification
 
@@ -29,6 +32,9 @@ class CollectSummary:
     superseded: list[dict[str, Any]] = field(default_factory=list)  # {code, year, old, new}
     older: list[dict[str, Any]] = field(default_factory=list)  # an older version arrived: {code, year, file, current}
     versions: dict[str, list[str]] = field(default_factory=dict)  # "code/year" -> files, when 2+ in this batch
+    skipped: list[str] = field(default_factory=list)  # files in the folders that are clearly not spreadsheets
+    error_files: list[tuple[str, str]] = field(default_factory=list)  # (path, unit name) of returns with errors
+    stored: int = 0  # files whose fate is committed to the store (what an interruption keeps)
 
     @property
     def new(self) -> int:
@@ -61,6 +67,8 @@ class CollectSummary:
             "superseded": self.superseded,
             "older": self.older,
             "versions_in_batch": [{"unit": k, "files": v} for k, v in self.versions.items()],
+            "skipped": self.skipped,
+            "with_errors_files": [{"file": p, "unit_name": u} for p, u in self.error_files],
         }
 
 
@@ -76,27 +84,38 @@ def identity_check(v: Verification, store: Store) -> str | None:
 def collect(paths: Iterable[str | Path], store: Store, workers: int | None = None,
             on_file: Callable[[Verification, str], None] | None = None,
             on_stored: Callable[[Verification, Stored], None] | None = None, *, isolate: bool = False,
-            names: dict[str, str] | None = None) -> CollectSummary:
+            names: dict[str, str] | None = None, scan: Scan | None = None,
+            summary: CollectSummary | None = None) -> CollectSummary:
     """Read, verify and store every file under `paths`; every file ends up stored or listed as rejected.
 
     `names` maps a file's path to the name recorded as its source (e.g. an upload's own file name);
-    `isolate` checks even a single file in a worker process (see check_many).
+    `isolate` checks even a single file in a worker process (see check_many).  `scan` is the file
+    list when the caller already built it; `summary` is filled in as files are stored, so a caller
+    interrupted by Ctrl-C still knows what was committed.  Each store write completes before an
+    interruption takes effect.
     """
-    files, missing = expand_paths(paths)
-    summary = CollectSummary(files=len(files) + len(missing))
+    scan = scan or scan_paths(paths)
+    files, missing = scan.files, scan.missing
+    summary = summary or CollectSummary()
+    summary.files = len(files) + len(missing)
+    summary.skipped = [str(f) for f in scan.skipped]
     for m in missing:
         summary.counts[REJECTED] += 1
         summary.rejected.append((str(m), "路径不存在"))
     batch: dict[str, list[str]] = defaultdict(list)
-    for v in check_many(files, workers, isolate=isolate):
-        hold = identity_check(v, store)
-        source = (names or {}).get(v.ret.file)  # an upload's own name: the file's time is read from where it lies
-        stored = store.add(v, source, hold=hold, file_mtime=mtime_text(v.ret.file) if source else None)
-        _tally(summary, v, stored, batch)
-        if on_stored:
-            on_stored(v, stored)
-        if on_file:
-            on_file(v, stored.outcome)
+    # closing(): an interruption while storing ends the workers now, not when the generator is collected
+    with closing(check_many(files, workers, isolate=isolate)) as results:
+        for v in results:
+            with deferred():
+                hold = identity_check(v, store)
+                source = (names or {}).get(v.ret.file)  # an upload's own name: the file's time is read from where it lies
+                stored = store.add(v, source, hold=hold, file_mtime=mtime_text(v.ret.file) if source else None)
+                summary.stored += 1
+                _tally(summary, v, stored, batch)
+            if on_stored:
+                on_stored(v, stored)
+            if on_file:
+                on_file(v, stored.outcome)
     summary.versions = {k: fs for k, fs in batch.items() if len(fs) > 1}
     return summary
 
@@ -112,6 +131,7 @@ def _tally(summary: CollectSummary, v: Verification, stored: Stored, batch: dict
         summary.held.append((path, stored.note or ""))
     elif stored.has_errors and stored.outcome != DUPLICATE:
         summary.with_errors += 1
+        summary.error_files.append((path, str((v.ret.unit or {}).get("unit_name") or "")))
     unit = v.ret.unit or {}
     key = f"{unit.get('budget_code') or ''}/{unit.get('year') or ''}"
     if stored.outcome in (NEW, UPDATED, OLDER):

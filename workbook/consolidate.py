@@ -21,16 +21,19 @@ import sys
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 import xlsxwriter
+import xlsxwriter.exceptions
 
 from .dataframe import indicator_columns
 from .generate.api import Unit
 from .numbers import q2, to_decimal
+from .outputs import Outputs, check_target, prepare_dir
 from .report import SEVERITY_ORDER, SEVERITY_ZH
 from .store import Store
 from .template import Template, default_template
@@ -51,6 +54,7 @@ CODE_ZH = {
     "text_mismatch": "文字与表格不符", "not_applicable": "指标不适用", "leased_assets": "有出租资产",
 }
 FINDING_COLUMNS = ["预算编码", "单位名称", "主管部门", "严重程度", "问题", "位置", "说明", "已说明", "审核说明", "代码"]
+SHEETS = ("汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送")  # the tables, in order
 
 
 def r2(value: Any) -> float:
@@ -595,31 +599,51 @@ def _charts(wb, tables: Tables, f: dict) -> None:
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def write_csvs(tables: Tables, out_dir: str | Path) -> list[Path]:
+def write_csvs(tables: Tables, out_dir: str | Path, outputs: Outputs | None = None) -> list[Path]:
     """Each table as UTF-8 CSV with BOM (Excel opens it in Chinese), text escaped."""
-    d = Path(out_dir)
-    d.mkdir(parents=True, exist_ok=True)
+    d = prepare_dir(out_dir)
     paths = []
-    for name, frame in tables.frames.items():
-        p = d / f"{name}.csv"
-        frame.map(safe_text).to_csv(p, index=False, encoding="utf-8-sig")
-        paths.append(p)
-    if tables.findings is not None:
-        p = d / "审核结果.csv"
-        with p.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(FINDING_COLUMNS)
-            for row in tables.findings:
-                w.writerow([safe_text(v) for v in row])
-        paths.append(p)
+    with nullcontext(outputs) if outputs is not None else Outputs(force=True) as out:
+        for name, frame in tables.frames.items():
+            escaped = frame.map(safe_text)
+            paths.append(out.add(d / f"{name}.csv",
+                                 lambda tmp, f=escaped: f.to_csv(tmp, index=False, encoding="utf-8-sig"),
+                                 suffixes=(".csv",)))
+        if tables.findings is not None:
+            paths.append(out.add(d / "审核结果.csv", lambda tmp: _write_findings_csv(tables, tmp), suffixes=(".csv",)))
     return paths
 
 
+def _write_findings_csv(tables: Tables, path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(FINDING_COLUMNS)
+        for row in tables.findings:
+            w.writerow([safe_text(v) for v in row])
+
+
+def _write_workbook_file(tables: Tables, tmp: Path) -> None:
+    try:
+        write_workbook(tables, tmp)
+    except xlsxwriter.exceptions.FileCreateError as exc:  # wraps the OSError of the final write
+        raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from exc
+
+
 def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | None = None,
-                csv_dir: str | Path | None = None, region: str | None = None) -> Tables:
-    """Build the district workbook (and CSVs) for a year from the store's current returns."""
-    tables = build_tables(store.iter_current(year), year, roster, region=region)
-    write_workbook(tables, out)
+                csv_dir: str | Path | None = None, region: str | None = None, force: bool = False) -> Tables:
+    """Build the district workbook (and CSVs) for a year from the store's current returns.
+
+    Every target is checked before anything is written (existing files are refused unless
+    `force`), and the workbook and CSVs are renamed into place together at the end.
+    """
+    check_target(out, (".xlsx",), force)
     if csv_dir:
-        write_csvs(tables, csv_dir)
+        d = prepare_dir(csv_dir)
+        for name in SHEETS:
+            check_target(d / f"{name}.csv", (".csv",), force)
+    tables = build_tables(store.iter_current(year), year, roster, region=region)
+    with Outputs(force=force) as outputs:
+        if csv_dir:
+            write_csvs(tables, csv_dir, outputs)
+        outputs.add(out, lambda tmp: _write_workbook_file(tables, tmp))
     return tables

@@ -24,6 +24,7 @@ from .fill import cell_style, set_cell_xml
 from .generate import Unit, WorkbookFactory
 from .generate.batch import generate_batch
 from .generate.roster import read_roster, safe_filename
+from .outputs import OutputError, os_error_zh, prepare_dir
 from .read import read_return
 from .status import UnitStatus, unit_status
 from .store import Store
@@ -53,9 +54,27 @@ def seed_inputs() -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
+MARKER = ".jixiao-demo"  # written first into a folder the demo creates; only such a folder is reused
+
+
+def demo_folder(out_dir: str | Path) -> Path:
+    """The demo's folder: new, empty, or one the demo made before (never a folder holding other files)."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, f"{out} 是一个文件，不是文件夹；请用 --out-dir 指定一个新的文件夹")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise OutputError(out, f"{out} 不是空文件夹，也不是 jixiao 演示建立的文件夹；为免覆盖其中的文件，"
+                               "演示不会写入这里。请用 --out-dir 指定一个新的或空的文件夹")
+    prepare_dir(out)
+    try:
+        (out / MARKER).write_text("jixiao demo\n", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(out, f"无法写入文件夹 {out}：{os_error_zh(exc)}") from exc
+    return out.resolve()
+
+
 def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, units: int = 11) -> DemoResult:
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = demo_folder(out_dir)
     rng = random.Random(YEAR)
     seed = seed_inputs()
 
@@ -86,7 +105,7 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
                            "template_version": factory.template.version, "file": str(path)})
             return rid
 
-        generate_batch(roster, workbooks, factory, return_id=issue)
+        generate_batch(roster, workbooks, factory, return_id=issue, force=True)  # the demo's own folder
         store.register(issued)
     step(f"已生成 {len(roster)} 个锁定的填报工作簿，已登记并签名：{workbooks}")
 
@@ -174,7 +193,7 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
         district = out / "3-汇总" / f"{YEAR}年度绩效自评汇总.xlsx"
         district.parent.mkdir(exist_ok=True)
         csv_dir = out / "3-汇总" / "csv"
-        tables = consolidate(store, YEAR, district, roster, csv_dir)
+        tables = consolidate(store, YEAR, district, roster, csv_dir, force=True)
     step(f"已生成全区汇总工作簿：{district}（CSV：{csv_dir}）")
     return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios)
 

@@ -90,7 +90,10 @@ def score_values(v: Values, explanations: Mapping[str, str] | None = None) -> Re
         elif isinstance(check, SpecCheck):
             res = check.evaluate(v)
             audit[check.id] = res.status
-            if res.failed:
+            # A check resting on an invalid value (a negative 项目支出…) adds no finding of its own:
+            # the invalid_input error says what to fix, and a spurious exceeds_base would mislead.
+            # The audit row keeps the workbook formula's status, so the two engines still agree.
+            if res.failed and not any(k in v.invalid for key in check.keys() for k in t.expand(key)):
                 findings.append(Finding(check.severity, check.code, check.id, f"{check.label}：{res.message}",
                                         check=check.id))
         elif isinstance(check, NoteCheck):

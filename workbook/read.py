@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .outputs import os_error_zh
 from .safety import MAX_FILE_BYTES, Rejected, SafeZip, open_safely
 from .template import Template, known_templates
 from .xlsx import (
@@ -614,7 +615,7 @@ def read_return(path: str | Path, data: bytes | None = None) -> Return:
                 return Return(str(p), "", size, rejected=f"文件过大（{size / 1048576:.1f} MB），一份自评表应远小于 1 MB")
             data = p.read_bytes()
         except OSError as exc:
-            return Return(str(p), "", 0, rejected=f"无法读取文件：{exc.strerror or exc}")
+            return Return(str(p), "", 0, rejected=f"无法读取文件：{os_error_zh(exc)}")
     ret = Return(str(p), hashlib.sha256(data).hexdigest(), len(data))
     try:
         safe = open_safely(p, data)
@@ -625,9 +626,22 @@ def read_return(path: str | Path, data: bytes | None = None) -> Return:
         ret.rejected = f"{exc}（疑似 XML 实体攻击），不予解析"
     except KeyError as exc:
         ret.rejected = f"文件缺少必要部件 {exc}"
-    except Exception as exc:  # noqa: BLE001 - any parser failure on a hostile file is a rejection, not a crash
+    except FILE_FAULTS as exc:  # a parser failing on the file's content: the file's fault
         ret.rejected = f"文件结构损坏，无法解析（{type(exc).__name__}: {str(exc)[:120]}）"
-    return ret
+    return ret  # any other exception (TypeError, AttributeError…) is a jixiao bug and propagates as one
+
+
+def _file_faults() -> tuple[type[BaseException], ...]:
+    import zipfile
+    import zlib
+
+    from lxml import etree
+
+    return (etree.LxmlError, zipfile.BadZipFile, zlib.error, UnicodeError, ValueError, IndexError, EOFError,
+            OverflowError, RecursionError)
+
+
+FILE_FAULTS = _file_faults()
 
 
 def _read(ret: Return, safe: SafeZip) -> None:

@@ -10,6 +10,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .outputs import os_error_zh
+
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a real return is ~45 KB
 MAX_TOTAL_INFLATED = 64 * 1024 * 1024
 MAX_ENTRY_INFLATED = 32 * 1024 * 1024
@@ -18,6 +20,31 @@ MAX_ENTRIES = 2000
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
+
+
+SAVE_AS_XLSX = "请用 Excel 或 WPS 打开后“另存为” .xlsx 工作簿，再重新报送"
+ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")  # the stream of a password-protected OOXML file
+
+
+def ole2_advice(data: bytes) -> str:
+    """Why an OLE2 file is refused, and what the unit should do."""
+    if ENCRYPTED_MARK in data:
+        return "文件设置了打开密码（已加密），无法核验。请取消密码后另存为 .xlsx，再重新报送"
+    return "这是旧版 .xls 或 WPS .et 格式的表格，不是下发的 .xlsx 工作簿。" + SAVE_AS_XLSX
+
+
+def zip_format_advice(zf: zipfile.ZipFile, lower_names: set[str]) -> str | None:
+    """A zip that is a spreadsheet of another format (.ods, .xlsb): the advice, else None."""
+    if "mimetype" in lower_names:
+        try:
+            mime = zf.read("mimetype")[:100]
+        except Exception:  # noqa: BLE001
+            mime = b""
+        if b"opendocument.spreadsheet" in mime:
+            return "这是 OpenDocument 表格（.ods），不是下发的 .xlsx 工作簿。" + SAVE_AS_XLSX
+    if "xl/workbook.bin" in lower_names:
+        return "这是 Excel 二进制工作簿（.xlsb），不是下发的 .xlsx 工作簿。" + SAVE_AS_XLSX
+    return None
 
 
 class Rejected(Exception):
@@ -61,20 +88,20 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
         try:
             size = p.stat().st_size
         except OSError as exc:
-            raise Rejected(f"无法读取文件：{exc.strerror or exc}") from exc
+            raise Rejected(f"无法读取文件：{os_error_zh(exc)}") from exc
         if size > MAX_FILE_BYTES:
             raise Rejected(f"文件过大（{size / 1048576:.1f} MB），一份自评表应远小于 1 MB")
         try:
             data = p.read_bytes()
         except OSError as exc:
-            raise Rejected(f"无法读取文件：{exc.strerror or exc}") from exc
+            raise Rejected(f"无法读取文件：{os_error_zh(exc)}") from exc
     if len(data) == 0:
         raise Rejected("空文件（0 字节）")
     if len(data) > MAX_FILE_BYTES:
         raise Rejected(f"文件过大（{len(data) / 1048576:.1f} MB），一份自评表应远小于 1 MB")
     head = data[:8]
     if head == OLE2_MAGIC:
-        raise Rejected("这是 OLE2 复合文档：设置了打开密码的加密 .xlsx，或旧版 .xls/.et 格式。请去掉打开密码，另存为 .xlsx 后重新报送")
+        raise Rejected(ole2_advice(data))
     if not head.startswith(ZIP_MAGIC):
         if head.startswith(b"PK"):
             raise Rejected("zip 结构不完整（可能是分卷或损坏的压缩包）")
@@ -84,7 +111,7 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise Rejected(f"zip 文件损坏或被截断（{exc}）") from exc
+        raise Rejected("zip 文件损坏或被截断（找不到 zip 目录），可能是没有传完的文件") from exc
     except Exception as exc:  # noqa: BLE001 - zipfile raises odd errors on hostile input
         raise Rejected(f"zip 文件无法打开（{type(exc).__name__}）") from exc
     infos = zf.infolist()
@@ -115,6 +142,9 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
         raise Rejected("文件含有宏（vbaProject.bin），不接受启用宏的工作簿（.xlsm）。请另存为 .xlsx 后重新报送")
     if any(n.startswith("xl/externallinks/") for n in lower):
         raise Rejected("文件含有外部链接（引用其他工作簿），不予接受。请删除外部链接后重新报送")
+    advice = zip_format_advice(zf, lower)
+    if advice:
+        raise Rejected(advice)
     if "[content_types].xml" not in lower:
         raise Rejected("缺少 [Content_Types].xml，不是有效的 Office Open XML 文件")
     try:
@@ -130,7 +160,7 @@ def open_safely(path: str | Path, data: bytes | None = None) -> SafeZip:
         try:
             parts[info.filename] = zf.read(info)
         except zipfile.BadZipFile as exc:
-            raise Rejected(f"zip 条目 {info.filename} 校验失败（{exc}），文件已损坏") from exc
+            raise Rejected(f"zip 条目 {info.filename} 校验失败（数据与校验码不符或结构损坏），文件已损坏") from exc
         except Exception as exc:  # noqa: BLE001 - zlib.error, EOFError … on truncated data
             raise Rejected(f"zip 条目 {info.filename} 损坏或被截断（{type(exc).__name__}）") from exc
     from .package import check_package

@@ -62,3 +62,10 @@ def _from_row(r: dict[str, Any], n: int, in_roster: bool) -> UnitStatus:
     state = ERRORS if r["errors"] else (UNEXPLAINED if r["unexplained_warnings"] else PASSED)
     return UnitStatus(r["budget_code"], r["unit_name"] or "", r["parent_dept"] or "", state, r["total"], r["grade"],
                       r["errors"], r["unexplained_warnings"], n, r["source_path"], in_roster)
+
+
+def years_present(store: Store) -> list[int]:
+    """The years with at least one accepted return in the store."""
+    rows = store.db.execute(
+        "SELECT DISTINCT year FROM submissions WHERE status = 'accepted' AND year IS NOT NULL ORDER BY year")
+    return [int(r[0]) for r in rows]

@@ -238,6 +238,18 @@ def _entries(items: list[dict[str, Any]], field: str, section: str, what: str, p
         yield where, key, item
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _points(value: Any, where: str, problems: list[str], field: str = "points") -> Decimal:
+    """A numeric field of the template; a non-number is reported (naming the item) and counts as 0."""
+    if not _is_number(value):
+        problems.append(f"{where}：{field} 应为数字，实际为 {value!r}")
+        return Decimal(0)
+    return to_decimal(value)
+
+
 def lint_template_data(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed template, each naming the item (pyxform-style)."""
     from .rules import RULE_KINDS
@@ -263,7 +275,11 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
         if item.get("type") == "score" and item.get("max") is None:
             problems.append(f"{where}：自评分类型必须给出 max")
         lo, hi = item.get("min"), item.get("max")
-        if lo is not None and hi is not None and lo > hi:
+        if lo is not None:
+            _points(lo, where, problems, "min")
+        if hi is not None:
+            _points(hi, where, problems, "max")
+        if _is_number(lo) and _is_number(hi) and lo > hi:
             problems.append(f"{where}：min 大于 max")
     inputs_known = set(known)
     for where, _key, item in _entries(computed, "key", "computed", "key 与已有项", problems, known):
@@ -276,19 +292,30 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     levels = data.get("levels", [])
     level_ids: dict[str, Decimal] = {}
     group_ids: dict[str, tuple[str, Decimal]] = {}
-    for lv in levels:
+    for n, lv in enumerate(levels, 1):
         lid = lv.get("id")
+        where = f"一级指标第{n}项（{lv.get('name') or lid or '无 id'}）"
+        if not lid:
+            problems.append(f"{where}：缺少 id")
+            continue
         if lid in level_ids or lid in group_ids:
             problems.append(f"一级指标 {lid}：id 重复")
-        level_ids[lid] = to_decimal(lv.get("points", 0))
+        points = _points(lv.get("points", 0), where, problems)
+        level_ids[lid] = points
         gsum = Decimal(0)
-        for g in lv.get("groups", []):
-            if g.get("id") in group_ids or g.get("id") in level_ids:
-                problems.append(f"二级指标 {g.get('id')}：id 重复")
-            group_ids[g["id"]] = (lid, to_decimal(g.get("points", 0)))
-            gsum += to_decimal(g.get("points", 0))
+        for m, g in enumerate(lv.get("groups", []), 1):
+            gid = g.get("id")
+            gwhere = f"{where} 的二级指标第{m}项（{g.get('name') or gid or '无 id'}）"
+            if not gid:
+                problems.append(f"{gwhere}：缺少 id")
+                continue
+            if gid in group_ids or gid in level_ids:
+                problems.append(f"二级指标 {gid}：id 重复")
+            gpoints = _points(g.get("points", 0), gwhere, problems)
+            group_ids[gid] = (lid, gpoints)
+            gsum += gpoints
             if not g.get("name"):
-                problems.append(f"二级指标 {g.get('id')}：缺少名称")
+                problems.append(f"二级指标 {gid}：缺少名称")
         if gsum != level_ids[lid]:
             problems.append(f"一级指标 {lv.get('name', lid)}：分值 {level_ids[lid]} 与其二级指标之和 {gsum} 不等")
     if levels and sum(level_ids.values()) != 100:
@@ -298,7 +325,7 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     for where, _iid, ind in _entries(data.get("indicators", []), "id", "indicators", "指标 id ", problems, set()):
         if not ind.get("name"):
             problems.append(f"{where}：缺少名称 name")
-        if ind.get("max") is None or to_decimal(ind["max"]) <= 0:
+        if ind.get("max") is None or _points(ind["max"], where, problems, "max") <= 0:
             problems.append(f"{where}：缺少或非法的分值 max")
             continue
         gid = ind.get("group")
@@ -420,13 +447,20 @@ def parse_template(text: str, path: str = "<template>") -> Template:
     )
 
 
+def _os_error(exc: OSError) -> str:
+    from .outputs import os_error_zh
+
+    return os_error_zh(exc)
+
+
 def load_template(path: str | Path | None = None) -> Template:
     """Load (and lint) a template file; the built-in 附件3-2 template by default."""
     p = Path(path) if path else DEFAULT_TEMPLATE
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(str(p), [f"无法读取模板文件：{exc}"]) from exc
+        why = "文件编码不是 UTF-8" if isinstance(exc, UnicodeDecodeError) else _os_error(exc)
+        raise TemplateError(str(p), [f"无法读取模板文件：{why}"]) from exc
     return parse_template(text, str(p))
 
 

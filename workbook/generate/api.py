@@ -89,10 +89,11 @@ class WorkbookFactory:
         return self.base.render(ctx, meta, tables)
 
     def write(self, path: str | Path, unit: Unit | None = None, values: dict[str, Any] | None = None,
-              **kwargs: Any) -> Path:
-        p = Path(path)
-        p.write_bytes(self.build(unit, values, **kwargs))
-        return p
+              *, force: bool = True, **kwargs: Any) -> Path:
+        """Write one workbook atomically; with force=False an existing file is refused (OutputError)."""
+        from ..outputs import write_bytes
+
+        return write_bytes(path, self.build(unit, values, **kwargs), force=force)
 
 
 def generate_workbook(path: str | Path, unit: Unit, values: dict[str, Any] | None = None,
