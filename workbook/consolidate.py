@@ -49,6 +49,7 @@ CODE_ZH = {
     "score_mismatch": "得分与复算不符", "identity_missing": "身份信息缺失", "identity_inconsistent": "身份信息不一致",
     "mac_missing": "缺少身份签名", "mac_invalid": "身份签名不符", "return_id_unknown": "报表编号未登记",
     "return_id_mismatch": "报表编号不符", "return_id_reused": "报表编号重复", "unsigned_return": "无身份签名",
+    "protection_removed": "工作表保护已取消", "metadata_unhidden": "元数据表被取消隐藏",
     "not_recalculated": "未重新计算", "balance_mismatch": "结余不平衡",
     "exceeds_base": "超过基数", "zero_base": "基数为 0 却有支出", "note_missing": "未说明扣分原因",
     "text_mismatch": "文字与表格不符", "not_applicable": "指标不适用", "leased_assets": "有出租资产",

@@ -39,6 +39,8 @@ FINDING_CODES = {
     "identity_missing": "error",
     "identity_inconsistent": "error",
     "unsigned_return": "warning",
+    "protection_removed": "warning",
+    "metadata_unhidden": "warning",
     "not_recalculated": "warning",
     "balance_mismatch": "warning",
     "exceeds_base": "warning",
