@@ -5,12 +5,14 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from workbook.store import Store, StoreError
-
 from .output import fail, print_json, table
+
+if TYPE_CHECKING:
+    from workbook.store import Store
 
 DB_HELP = "数据库文件（默认为当前目录下的 jixiao.sqlite）"
 
@@ -18,6 +20,8 @@ key_app = typer.Typer(help="财政局签名密钥：导出（备份、给另一�
 
 
 def _open(db: Path, readonly: bool) -> Store:
+    from workbook.store import Store, StoreError  # imported when a command runs: --help stays light
+
     try:
         return Store(db, create=False, readonly=readonly)
     except StoreError as exc:
@@ -67,6 +71,8 @@ def use_cmd(
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
 ) -> None:
     """把一个单位的某次报送设为当前报表（记录在选择日志中）。"""
+    from workbook.store import StoreError
+
     store = _open(db, readonly=False)
     try:
         done = store.use(unit, submission, _who())
@@ -115,6 +121,8 @@ def key_import(
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
 ) -> None:
     """让本机数据库使用另一台财政局电脑的签名密钥（本机尚未下发过工作簿时）。"""
+    from workbook.store import Store, StoreError
+
     key = read_key_file(file)
     try:
         with Store(db) as store:

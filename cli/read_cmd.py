@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from workbook.identity import Issuance, issuance_findings
 from workbook.numbers import fmt_points
 
 from .output import check_workers, fail, findings_text, json_text, print_json, skipped_text
 
 if TYPE_CHECKING:
+    from workbook.identity import Issuance
     from workbook.verify import Verification
 
 
@@ -80,6 +80,7 @@ def verify_cmd(
     每个文件核验完即输出（内存不随文件数增长）。退出码：0 无错误；1 有“错误”级问题；2 有拒收的文件或路径不存在。
     """
     from workbook.batchread import check_many, scan_paths
+    from workbook.identity import issuance_findings
 
     check_workers(workers)
     issuance = _issuance(db, key)
@@ -144,6 +145,8 @@ def _issuance(db: Path | None, key: Path | None) -> Issuance | None:
             fail(str(exc))
         return store.issuance()
     if key is not None:
+        from workbook.identity import Issuance
+
         from .history_cmd import read_key_file
 
         return Issuance(key=read_key_file(key))
