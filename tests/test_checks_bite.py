@@ -54,11 +54,15 @@ def test_template_hash_mismatch_is_template_modified(seed_return):
     assert not [f for f in _codes(verify(_fresh(seed_return)), "template_modified") if f.where == "template_hash"]
 
 
-def test_unhidden_metadata_sheet_is_template_modified(seed_return):
+def test_unhidden_metadata_sheet_is_reported(seed_return):
+    """A visible metadata sheet with unchanged contents (a Gnumeric re-save) is a warning, never silent."""
     ret = _fresh(seed_return)
     assert (META, "visible") not in ret.sheets
     ret.sheets = [(n, "visible" if n == META else s) for n, s in ret.sheets]
-    assert any("元数据工作表被取消隐藏" in f.message for f in _codes(verify(ret), "template_modified"))
+    found = _codes(verify(ret), "metadata_unhidden")
+    assert len(found) == 1 and found[0].severity == "warning" and "取消隐藏" in found[0].message
+    ret.sheets = [(n, "bogus" if n == META else s) for n, s in ret.sheets]
+    assert any(f.where == META for f in _codes(verify(ret), "template_modified"))
 
 
 def test_extra_defined_name_is_template_modified_but_excel_own_names_are_not(seed_return):

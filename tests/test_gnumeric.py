@@ -59,8 +59,6 @@ def test_optional_amount_blank_still_scores(recalculated):
     assert values["grade"] in ("优", "良", "中", "差")
 
 
-@pytest.mark.xfail(reason="Gnumeric unhides the very-hidden metadata sheet: a warning once the reader's sheet-state "
-                          "rule lands on main (helper reader); until then verify reports it as an error", strict=False)
 def test_gnumeric_saved_correct_return_verifies_without_error(recalculated):
     from workbook.read import read_return
     from workbook.verify import verify

@@ -279,7 +279,7 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], Callable[[dict], None]]] = {
     "audit_warning_shown_as_pass": (audit_warning_to_pass, error_at(AUDIT, "score_mismatch")),
     "audit_message_rewritten": (audit_message_rewritten, error_at(AUDIT, "score_mismatch")),
     "metadata_hidden_not_very_hidden": (lambda d: x.set_sheet_state(d, META, "hidden"), only_warning("metadata_unhidden")),
-    "metadata_visible": (lambda d: x.set_sheet_state(d, META, None), error("template_modified")),
+    "metadata_visible": (lambda d: x.set_sheet_state(d, META, None), only_warning("metadata_unhidden")),
     "template_sheet_hidden": (lambda d: x.set_sheet_state(d, SCORE, "hidden"), error_at(SCORE, "template_modified")),
     "template_hash_deleted": (lambda d: x.drop_custom_property(d, "jixiao_template_hash"),
                               error_at("jixiao_template_hash", "template_modified")),

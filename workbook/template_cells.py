@@ -142,10 +142,15 @@ def _sheet_findings(ret: Return, exp: Expected) -> list[Finding]:
     out = []
     for name, state in ret.sheets:
         if name == META:
-            if state == "hidden":  # what LibreOffice makes of veryHidden on re-save
+            # Its contents are checked by the identity rules (properties, MAC), so its visibility alone
+            # changes nothing the bureau relies on: LibreOffice re-saves make it hidden, Gnumeric visible.
+            if state == "hidden":
                 out.append(Finding("warning", "metadata_unhidden", name,
                                    "元数据工作表由“深度隐藏”变为“隐藏”（LibreOffice 另存会这样），内容未变"))
-            elif state not in ("veryHidden", "visible"):  # visible: reported by integrity_findings
+            elif state == "visible":
+                out.append(Finding("warning", "metadata_unhidden", name,
+                                   "元数据工作表被取消隐藏（Gnumeric 另存会这样），内容未变"))
+            elif state != "veryHidden":
                 out.append(Finding("error", "template_modified", name, f"元数据工作表的状态异常（{state}）"))
         elif name in exp.order and state != "visible":
             out.append(Finding("error", "template_modified", name, f"工作表“{name}”被隐藏（{state}）"))

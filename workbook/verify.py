@@ -15,7 +15,7 @@ from typing import Any
 from . import identity
 from .engine import score_values
 from .formulas import named_formulas, shown_values
-from .generate.layout import META, Ctx, WorkbookPlan, build_plan
+from .generate.layout import Ctx, WorkbookPlan, build_plan
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
 from .read import Return
@@ -98,9 +98,6 @@ def integrity_findings(ret: Return, t: Template) -> list[Finding]:
         out.append(Finding("error", "template_modified", s, f"多出了工作表“{s}”（模板中没有）"))
     for s in sorted(sheets - present):
         out.append(Finding("error", "template_modified", s, f"缺少工作表“{s}”（被删除或改名）"))
-    for name, state in ret.sheets:
-        if name == META and state == "visible":
-            out.append(Finding("error", "template_modified", name, "元数据工作表被取消隐藏"))
     for name, target in names.items():
         got = ret.names.get(name)
         if got is None:
