@@ -255,3 +255,14 @@ def test_shared_formulas_are_expanded(seed_bytes, tmp_path):
     data = set_cell_xml(data, FINANCE, follower, f'<c r="{follower}" t="str"><f t="shared" si="0"/><v>x</v></c>')
     v = check(data, tmp_path)
     assert not {"formula_tampered", "template_modified"} & v.codes(), [f.message for f in v.findings][:3]
+
+
+def test_tampered_formula_message_is_short_and_names_the_cell(seed_bytes, tmp_path):
+    r = read_return(tmp_path / "a.xlsx", seed_bytes)
+    ref = r.names["total_score"].split("!")[1].replace("$", "")
+    style = cell_style(seed_bytes, "附件3-2 评分表", ref)
+    data = set_cell_xml(seed_bytes, "附件3-2 评分表", ref, f'<c r="{ref}"{style}><v>100</v></c>')
+    v = check(data, tmp_path)
+    (f,) = [f for f in v.findings if f.code == "formula_tampered"]
+    assert f.where == f"附件3-2 评分表!{ref}" and ref in f.message
+    assert len(f.message) < 140 and f.message.endswith("…）")  # the expected formula (~900 characters) is cut

@@ -89,6 +89,11 @@ def _target_same(a: str, b: str) -> bool:
     return split_ref(a) == split_ref(b)
 
 
+def brief(formula: str, limit: int = 80) -> str:
+    """A formula short enough for a finding's message (the cell is named; the workbook has it whole)."""
+    return formula if len(formula) <= limit else formula[: limit - 1] + "…"
+
+
 def integrity_findings(ret: Return, t: Template) -> list[Finding]:
     """Sheets, names, formulas and unlocked cells against the template's plan."""
     expected_formulas, input_cells, sheets, names = _expected(t)
@@ -113,10 +118,10 @@ def integrity_findings(ret: Return, t: Template) -> list[Finding]:
         got = ret.formulas.get((sheet, ref))
         if got is None:
             out.append(Finding("error", "formula_tampered", f"{sheet}!{ref}",
-                               f"「{sheet}」{ref} 的公式被删除或替换为常量（应为 {formula}）"))
+                               f"「{sheet}」{ref} 的公式被删除或替换为常量（应为 {brief(formula)}）"))
         elif not same_formula(got, formula):
             out.append(Finding("error", "formula_tampered", f"{sheet}!{ref}",
-                               f"「{sheet}」{ref} 的公式被修改：{got}（应为 {formula}）"))
+                               f"「{sheet}」{ref} 的公式被修改：{brief(got)}（应为 {brief(formula)}）"))
     for (sheet, ref), formula in ret.formulas.items():
         if (sheet, ref) not in expected_formulas and (sheet, ref) not in input_cells and sheet in sheets:
             out.append(Finding("error", "template_modified", f"{sheet}!{ref}",
