@@ -21,7 +21,7 @@ FORCE_HELP = "输出文件已存在时覆盖（默认不覆盖任何已有文件
 def _roster(path: Path | None, year: int):
     if path is None:
         return None
-    from workbook.generate.roster import RosterError, read_roster
+    from workbook.form.roster import RosterError, read_roster
 
     notices: list[str] = []
     try:

@@ -37,8 +37,8 @@ def generate(
     if roster is not None and output is not None:
         fail("-o 与 --roster 不能同时使用", 2)
     check_year(year)
+    from workbook.form.roster import RosterError, read_roster
     from workbook.generate.api import DEFAULT_PASSWORD, Unit, WorkbookFactory
-    from workbook.generate.roster import RosterError, read_roster
     from workbook.outputs import OutputError, check_target, prepare_dir
 
     password = password or DEFAULT_PASSWORD

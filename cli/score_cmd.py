@@ -64,7 +64,7 @@ def unknown_keys(values: dict, t) -> list[str]:
     import difflib
 
     from workbook.checks import build_checks
-    from workbook.generate.layout import TABLES
+    from workbook.form.layout import TABLES
 
     known = set(t.inputs) | set(TABLES) | {f"note_{i.id}" for i in t.indicators}
     known |= {f"explain_{c.id}" for c in build_checks(t)}

@@ -29,7 +29,7 @@ def demo_db() -> Path:
     """A fresh copy of the demo data in a new temporary folder (never the user's working folder)."""
     from workbook import review, rosters
     from workbook.demo import YEAR, run_demo
-    from workbook.generate.roster import read_roster
+    from workbook.form.roster import read_roster
     from workbook.store import Store
 
     out = Path(tempfile.mkdtemp(prefix="jixiao-serve-demo-"))

@@ -8,8 +8,8 @@ from typing import Any
 import openpyxl
 
 from workbook.engine import score
+from workbook.form.layout import TABLES
 from workbook.generate import Unit, WorkbookFactory
-from workbook.generate.layout import TABLES
 
 _factory: WorkbookFactory | None = None
 

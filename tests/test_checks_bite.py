@@ -16,8 +16,8 @@ import pytest
 
 from workbook.collect import collect
 from workbook.consolidate import build_tables
+from workbook.form.layout import META
 from workbook.generate import Unit
-from workbook.generate.layout import META
 from workbook.read import read_return
 from workbook.safety import Rejected, open_safely
 from workbook.status import PASSED, UNEXPLAINED, unit_status

@@ -57,7 +57,7 @@ def test_readme_documents_exit_130_force_and_the_sample_roster():
 
 
 def test_sample_rosters_agree_and_are_what_bureaus_have():
-    from workbook.generate.roster import read_roster
+    from workbook.form.roster import read_roster
 
     notes_csv: list[str] = []
     csv_units = read_roster(ROOT / "samples" / "花名册.csv", 2021, notices=notes_csv)

@@ -26,9 +26,9 @@ from workbook.excel_limits import (
     sheet_name_problem,
 )
 from workbook.fill import fill_return
+from workbook.form.layout import build_plan
 from workbook.generate import Unit, WorkbookFactory
 from workbook.generate.api import DEFAULT_PASSWORD
-from workbook.generate.layout import build_plan
 from workbook.generate.patch import BaseWorkbook
 from workbook.generate.protection import ProtectionHash, legacy_password_hash, sha512_password_hash
 from workbook.generate.render import render_base

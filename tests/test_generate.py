@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from workbook.checks import build_checks
-from workbook.generate.layout import AUDIT, SCORE, SHEET_ORDER, build_plan
+from workbook.form.layout import AUDIT, SCORE, SHEET_ORDER, build_plan
 from workbook.template import default_template
 
 from .conftest import ROOT, require_shared, seed_inputs

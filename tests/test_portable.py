@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from workbook.engine import score
+from workbook.form.layout import build_plan
 from workbook.formulas import INCOMPLETE, named_formulas
 from workbook.generate import WorkbookFactory
-from workbook.generate.layout import build_plan
 from workbook.normalize import same_formula
 from workbook.read import read_return
 from workbook.template import TEMPLATES_DIR, default_template, known_templates, load_template

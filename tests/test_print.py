@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from workbook.form.layout import META, SCORE, SCORING, build_plan
+from workbook.form.styles import STYLES
+from workbook.form.textfit import printable_pixels, sheet_pixels
 from workbook.formulas import INCOMPLETE
 from workbook.generate import WorkbookFactory
-from workbook.generate.layout import META, SCORE, SCORING, build_plan
-from workbook.generate.styles import STYLES
-from workbook.generate.textfit import printable_pixels, sheet_pixels
 from workbook.libreoffice import convert
 from workbook.template import default_template
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from workbook.engine import score
-from workbook.generate.layout import AUDIT, META, SCORE, build_plan
+from workbook.form.layout import AUDIT, META, SCORE, build_plan
 from workbook.read import read_return
 from workbook.template import default_template
 from workbook.xlsx import cell_ref

@@ -11,7 +11,7 @@ import pytest
 
 from tests.web_support import YEAR, build_desk
 from workbook import board, review, rosters
-from workbook.generate.roster import read_roster
+from workbook.form.roster import read_roster
 from workbook.hints import hints
 from workbook.intake import Incoming, expand_zip, plausible_mtime, take_in
 from workbook.originals import Originals

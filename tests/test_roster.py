@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from workbook.form.roster import RosterError, read_roster, safe_filename
 from workbook.generate import Unit
-from workbook.generate.roster import RosterError, read_roster, safe_filename
 
 from .helpers import named_values
 

@@ -241,7 +241,7 @@ def test_formula_normalisation_keeps_real_differences(a, b):
 
 def test_shared_formulas_are_expanded(seed_bytes, tmp_path):
     """Excel stores repeated formulas as shared formulas; that alone is not tampering."""
-    from workbook.generate.layout import FINANCE, build_plan
+    from workbook.form.layout import FINANCE, build_plan
     from workbook.template import default_template
     from workbook.xlsx import cell_ref
 

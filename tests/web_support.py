@@ -12,8 +12,8 @@ from pathlib import Path
 from tests.conftest import seed_inputs
 from tests.helpers import unit_values
 from workbook.fill import cell_style, set_cell_xml
+from workbook.form.roster import safe_filename
 from workbook.generate import Unit, WorkbookFactory
-from workbook.generate.roster import safe_filename
 from workbook.read import read_return
 from workbook.store import Store
 from workbook.synthetic import synthetic_inputs, with_notes

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import review, rosters
-from .generate.api import Unit
+from .form.unit import Unit
 from .status import ERRORS, HELD, MISSING, PASSED, UNEXPLAINED
 from .store import Store
 

@@ -31,7 +31,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from .dataframe import indicator_columns
-from .generate.api import Unit
+from .form.unit import Unit
 from .numbers import q2, to_decimal
 from .outputs import Outputs, check_target, prepare_dir
 from .report import SEVERITY_ORDER, SEVERITY_ZH
@@ -441,7 +441,7 @@ def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
 
 def _fit_row(ws, r: int, values: Iterable[Any], widths: list[float], minimum: float = 18.0) -> None:
     """A row tall enough for its wrapped text (spreadsheet programs do not auto-fit rows written by a library)."""
-    from .generate.textfit import row_height
+    from .form.textfit import row_height
 
     pairs = [(v, w) for v, w in zip(values, widths, strict=False) if isinstance(v, str) and len(v) * 2 > w - 2]
     if pairs:

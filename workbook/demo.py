@@ -21,9 +21,9 @@ from typing import Any
 from .collect import CollectSummary, collect
 from .consolidate import Tables, consolidate
 from .fill import cell_style, set_cell_xml
+from .form.roster import read_roster, safe_filename
 from .generate import Unit, WorkbookFactory
 from .generate.batch import generate_batch
-from .generate.roster import read_roster, safe_filename
 from .outputs import OutputError, os_error_zh, prepare_dir
 from .read import read_return
 from .status import UnitStatus, unit_status

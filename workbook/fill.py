@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .generate.layout import TABLES
+from .form.layout import TABLES
 from .generate.patch import input_xml
 from .template import Template, default_template
 from .xlsx import find_cell, range_cells, read_book, split_ref, style_attr

@@ -710,8 +710,8 @@ def _read(ret: Return, safe: SafeZip) -> None:
     if ret.template is None:
         return  # not a return of a template this installation knows: nothing more to read
 
+    from .form.layout import TABLES
     from .formulas import named_formulas
-    from .generate.layout import TABLES
 
     t = ret.template
     for key, spec in t.inputs.items():

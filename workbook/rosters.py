@@ -6,8 +6,9 @@ import json
 import uuid
 from collections.abc import Iterator
 
-from .generate.api import Unit, WorkbookFactory
-from .generate.roster import safe_filename
+from .form.roster import safe_filename
+from .form.unit import Unit
+from .generate.api import WorkbookFactory
 from .store import Store
 
 SCHEMA = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .generate.api import Unit
+from .form.unit import Unit
 from .store import Store
 
 MISSING, HELD, ERRORS, UNEXPLAINED, PASSED = "未报送", "待核实", "有错误", "有警告未说明", "通过"

@@ -12,8 +12,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .generate.layout import AUDIT, META, Ctx, WorkbookPlan, build_plan, validation_for
-from .generate.styles import STYLES
+from .form.layout import AUDIT, META, Ctx, WorkbookPlan, build_plan, validation_for
+from .form.styles import STYLES
 from .numbers import to_decimal
 from .read import Return
 from .report import Finding

@@ -14,8 +14,8 @@ from typing import Any
 
 from . import identity
 from .engine import score_values
+from .form.layout import Ctx, WorkbookPlan, build_plan
 from .formulas import named_formulas, shown_values
-from .generate.layout import Ctx, WorkbookPlan, build_plan
 from .normalize import same_formula
 from .numbers import fmt_points, to_decimal
 from .read import Return
@@ -78,7 +78,7 @@ def _expected(t: Template) -> tuple[dict[tuple[str, str], str], set[tuple[str, s
     formulas = {(s, cell_ref(c.row, c.col)): c.value for s, c in plan.formula_cells()}
     inputs = {(s, cell_ref(c.row, c.col)) for s, c in plan.input_cells()}
     sheets = {s.name for s in plan.sheets}
-    from .generate.render import absolute
+    from .form.refs import absolute
 
     names = {n: absolute(s, r, c)[1:] for n, (s, r, c) in plan.names.items()}
     names.update({n: absolute(s, r1, c1, r2, c2)[1:] for n, (s, r1, c1, r2, c2) in plan.ranges.items()})

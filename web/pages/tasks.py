@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from workbook import review, rosters
-from workbook.generate.roster import RosterError, read_roster, safe_filename
+from workbook.form.roster import RosterError, read_roster, safe_filename
 
 from ..downloads import XLSX, bytes_download, clean_name, file_download
 from ..security import HTTPError, checked_form

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..engine import score_values
 from ..excel_limits import ExcelLimitError, excel_problems
+from ..form.layout import TABLES, Ctx, build_plan
+from ..form.unit import Unit
 from ..identity import mac
 from ..template import Template, default_template
 from ..values import Values
-from .layout import TABLES, Ctx, build_plan
 from .patch import BaseWorkbook
 from .protection import ProtectionHash
 from .render import render_base
 
 DEFAULT_PASSWORD = "jixiao2021"
-
-
-@dataclass
-class Unit:
-    """A budget unit of the roster: identity plus any prefilled inputs ({key: value})."""
-
-    unit_name: str
-    budget_code: str
-    year: int
-    parent_dept: str | None = None
-    prefill: dict[str, Any] = field(default_factory=dict)
-
-    def identity(self) -> dict[str, Any]:
-        return {"unit_name": self.unit_name, "budget_code": self.budget_code, "year": self.year,
-                "parent_dept": self.parent_dept}
 
 
 class WorkbookFactory:

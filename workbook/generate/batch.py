@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ..form.roster import safe_filename
 from ..outputs import OutputError, Outputs, prepare_dir
 from .api import Unit, WorkbookFactory
-from .roster import safe_filename
 
 
 def generate_batch(units: Iterable[Unit], out_dir: str | Path, factory: WorkbookFactory,

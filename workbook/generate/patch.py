@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..form.layout import Ctx, WorkbookPlan
 from ..numbers import excel_number
 from ..xlsx import cell_ref, encode_xstring, find_cell, style_attr
-from .layout import Ctx, WorkbookPlan
 from .protection import ProtectionHash
 from .render import protect_structure
 from .zipwriter import Member, write_zip
@@ -86,7 +86,7 @@ MAX_ROW_HEIGHT = 409.0  # Excel's limit, in points
 
 def _grow_rows(xml: str, long_text, raw: dict[str, Any]) -> str:
     """Rows of long prefilled texts made tall enough to show (and print) the whole text."""
-    from .textfit import row_height
+    from ..form.textfit import row_height
 
     for key, row, width, height in long_text:
         value = raw.get(key)

@@ -7,10 +7,11 @@ import re
 
 import xlsxwriter
 
-from .layout import META_KEYS, WorkbookPlan
+from ..form.layout import META_KEYS, WorkbookPlan
+from ..form.refs import absolute  # noqa: F401  (re-exported)
+from ..form.styles import STYLES
+from ..form.textfit import MARGIN_SIDE_IN, MARGIN_TOP_IN
 from .protection import ProtectionHash, rehash_workbook_sheets
-from .styles import STYLES
-from .textfit import MARGIN_SIDE_IN, MARGIN_TOP_IN
 
 SHEET_PROTECTION = {
     "format_columns": True,  # let clerks widen a column or row to read long text
@@ -18,15 +19,6 @@ SHEET_PROTECTION = {
     "select_locked_cells": True,
     "select_unlocked_cells": True,
 }
-
-
-def absolute(sheet: str, row: int, col: int, row2: int | None = None, col2: int | None = None) -> str:
-    from xlsxwriter.utility import xl_rowcol_to_cell
-
-    ref = xl_rowcol_to_cell(row, col, row_abs=True, col_abs=True)
-    if row2 is not None:
-        ref += ":" + xl_rowcol_to_cell(row2, col2, row_abs=True, col_abs=True)
-    return f"='{sheet}'!{ref}"
 
 
 def render_base(plan: WorkbookPlan, protection: ProtectionHash) -> bytes:

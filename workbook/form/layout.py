@@ -1,0 +1,795 @@
+"""The workbook as data: every sheet, cell, merge, name and validation, planned from the template.
+
+The plan is pure (no xlsxwriter): the renderer writes it, the per-unit patcher fills
+its variable cells, and the verifier regenerates it to know every expected formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..checks import NOT_LIVE, PORTABLE_REVISION, Check, CountingCheck, build_checks
+from ..formulas import named_formulas, shown_values
+from ..numbers import excel_number
+from ..template import Input, Template
+from .textfit import page_breaks, printable_height, row_height
+
+GUIDE, COVER, PROFILE, FINANCE = "填报说明", "封面", "一、基本概况", "二、收支情况"
+SCORING, GOALS, EVALUATORS, SUMMARY = "评分数据", "三、绩效目标", "四、评价人员", "五、综述"
+SCORE, AUDIT, META = "附件3-2 评分表", "审核", "_jixiao"
+AUDIT_PARTS_COL = 5  # 审核: the first hidden column of counting rows' part cells (F)
+SHEET_ORDER = [GUIDE, COVER, PROFILE, FINANCE, SCORING, GOALS, EVALUATORS, SUMMARY, SCORE, AUDIT, META]
+
+META_KEYS = ["template_id", "template_version", "template_hash", "generator", "generator_version",
+             "return_id", "unit_name", "budget_code", "parent_dept", "year", "generated_at", "mac"]
+
+GOAL_ROWS = 8
+EVALUATOR_ROWS = 6
+QUANT_GOALS = [
+    ("产出目标\n（部门工作实绩，包含上级部门和区委区政府布置的重点工作、实事任务等，根据部门实际进行调整细化）", "质量指标",
+     "达到质量标准（绩效标准值）的实际工作数与计划工作数的比"),
+    (None, "数量指标", "实际完成工作数与计划工作数的比"),
+    (None, "时效指标", "在规定时限内及时完成的实际工作数与计划工作数的比"),
+    (None, "成本指标", "实际成本与计划成本的比"),
+    ("效益目标\n（预期实现的效益）", "社会效益", "部门履行职责对社会发展所带来的直接或间接影响"),
+    (None, "经济效益", "部门履行职责对经济发展所带来的直接或间接影响"),
+    (None, "生态效益", "部门履行职责对生态环境所带来的直接或间接影响"),
+    (None, "社会公众或服务对象满意度", "社会公众或部门的服务对象对部门履职效果的满意程度"),
+]
+TABLES = {  # range name -> column keys
+    "goals_qual": ["target", "actual"],
+    "goals_quant": ["target", "actual"],
+    "evaluators": ["name", "title", "org"],
+}
+
+
+@dataclass
+class Ctx:
+    """What a cached value is computed from: the unit's raw inputs, their Values and the engine's Report."""
+
+    raw: dict[str, Any]
+    values: Any
+    report: Any
+    _shown: dict[str, Any] | None = None
+
+    def shown(self, name: str) -> Any:
+        """What the named formula cell shows (engine values, 未完成 where a score is open), computed once."""
+        if self._shown is None:
+            self._shown = shown_values(self.values.t, self.report)
+        return self._shown[name]
+
+
+Cached = Callable[[Ctx], Any]
+
+
+@dataclass
+class Cell:
+    row: int
+    col: int
+    kind: str  # label | input | formula
+    value: Any = None  # label text, or formula text
+    style: str = "text"
+    name: str | None = None
+    key: str | None = None  # input key (template input, note_*, explain_*, or table.r.c)
+    cached: Cached | None = None
+    validation: dict[str, Any] | None = None
+
+
+@dataclass
+class Merge:
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+    text: str
+    style: str
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    cells: list[Cell] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
+    widths: dict[int, float] = field(default_factory=dict)
+    heights: dict[int, float] = field(default_factory=dict)
+    freeze: tuple[int, int] | None = None
+    landscape: bool = False
+    repeat_rows: tuple[int, int] | None = None
+    very_hidden: bool = False
+    hidden_cols: set[int] = field(default_factory=set)  # helper columns (not shown, not printed)
+    conditional: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    protect: bool = True
+    breaks: list[int] = field(default_factory=list)  # manual page breaks (before these rows)
+    scale: int | None = None  # print scale in percent; None: 100 % (fit to page width as a fallback)
+
+    def add(self, cell: Cell) -> Cell:
+        self.cells.append(cell)
+        return cell
+
+    def label(self, row: int, col: int, text: str, style: str = "label") -> None:
+        self.add(Cell(row, col, "label", text, style))
+
+    def title(self, text: str, last_col: int, row: int = 0) -> None:
+        """A sheet title merged across the table's width."""
+        self.merges.append(Merge(row, 0, row, last_col, text, "title"))
+
+    def header(self, row: int, labels: list[str]) -> None:
+        """A header row, one label per column from A."""
+        for col, text in enumerate(labels):
+            self.label(row, col, text, "header")
+
+    def fit(self, row: int, pairs: list[tuple[str, float]], minimum: float = 20.0) -> None:
+        self.heights[row] = max(self.heights.get(row, 0), row_height(pairs, minimum))
+
+
+@dataclass
+class WorkbookPlan:
+    template: Template
+    sheets: list[SheetPlan]
+    names: dict[str, tuple[str, int, int]]  # single-cell defined names
+    ranges: dict[str, tuple[str, int, int, int, int]]  # range names (tables, lists)
+    locked_identity: bool
+    bureau: str = ""
+
+    def sheet(self, name: str) -> SheetPlan:
+        return next(s for s in self.sheets if s.name == name)
+
+    def input_cells(self) -> list[tuple[str, Cell]]:
+        return [(s.name, c) for s in self.sheets for c in s.cells if c.kind == "input"]
+
+    def formula_cells(self) -> list[tuple[str, Cell]]:
+        return [(s.name, c) for s in self.sheets for c in s.cells if c.kind == "formula"]
+
+
+# ---------------------------------------------------------------------------
+# validation and styles per input type
+# ---------------------------------------------------------------------------
+
+def input_style(spec: Input) -> str:
+    if spec.type in ("money", "rate", "score"):
+        return "input_money"
+    if spec.type == "int":
+        return "input_int"
+    if spec.type == "date":
+        return "input_date"
+    if spec.long:
+        return "input_long"
+    return "input"
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def validation_for(spec: Input) -> dict[str, Any]:
+    """A data validation with a Chinese input message and error alert for one input."""
+    title = _short(spec.label, 32)
+    help_text = spec.help
+    if spec.type == "money":
+        lo = float(spec.min) if spec.min is not None else -1e12
+        v = {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": 1e12}
+        msg = "以万元为单位，保留两位小数。" + ("可以为负数。" if spec.min is None else "不能为负数；没有请填 0 或留空。")
+        err = "请输入以万元为单位的数字" + ("。" if spec.min is None else "，不能为负数。")
+    elif spec.type == "int":
+        v = {"validate": "integer", "criteria": "between", "minimum": int(spec.min or 0),
+             "maximum": int(spec.max) if spec.max is not None else 10**9}
+        msg = f"请输入整数（{spec.unit}）。"
+        err = "请输入不小于 0 的整数。" if spec.max is None else f"请输入 {int(spec.min or 0)}～{int(spec.max)} 之间的整数。"
+    elif spec.type in ("rate", "score"):
+        mx = float(spec.max) if spec.max is not None else 100.0
+        v = {"validate": "decimal", "criteria": "between", "minimum": float(spec.min or 0), "maximum": mx}
+        lo_txt, hi_txt = f"{float(spec.min or 0):g}", f"{mx:g}"
+        msg = (f"按百分数填写，{lo_txt}～{hi_txt}（95 表示 95%）。" if spec.type == "rate"
+               else f"自评分，{lo_txt}～{hi_txt} 分。")
+        err = f"请输入 {lo_txt}～{hi_txt} 之间的数字。"
+    elif spec.type == "yesno":
+        v = {"validate": "list", "source": "=list_yesno"}
+        msg = "请从下拉列表中选择“是”或“否”。"
+        err = "只能选择“是”或“否”。"
+    elif spec.type == "date":
+        import datetime as dt
+
+        v = {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+             "maximum": dt.date(2100, 12, 31)}
+        msg = "请输入日期，例如 2022-05-17。"
+        err = "请输入有效日期，例如 2022-05-17。"
+    else:
+        v = {"validate": "length", "criteria": "<=", "value": 30000}
+        msg = "请输入文字。" if not spec.long else "请输入文字；单元格内换行按 Alt+Enter。"
+        err = "文字过长（不超过 30000 字）。"
+    v.update({
+        "input_title": title,
+        "input_message": _short((help_text + " " if help_text else "") + msg, 255),
+        "error_title": "输入有误",
+        "error_message": _short(f"“{spec.label}”：{err}", 255),
+        "error_type": "stop",
+        "ignore_blank": True,
+    })
+    return v
+
+
+def text_validation(title: str, message: str) -> dict[str, Any]:
+    return {"validate": "length", "criteria": "<=", "value": 30000, "input_title": _short(title, 32),
+            "input_message": _short(message, 255), "error_title": "输入有误",
+            "error_message": "文字过长（不超过 30000 字）。", "ignore_blank": True}
+
+
+# ---------------------------------------------------------------------------
+# cached values
+# ---------------------------------------------------------------------------
+
+def _named_cached(t: Template, name: str) -> Cached:
+    if name.startswith("score_"):
+        ind_id = name.removeprefix("score_")
+        return lambda c: c.report.indicator(ind_id).display
+    if name.startswith("subtotal_") or name in ("total_score", "grade"):
+        return lambda c: c.shown(name)
+    return lambda c: c.report.computed[name]
+
+
+def _echo(key: str) -> Cached:
+    """Cached value of =IF(key="","",key)."""
+    return lambda c: "" if c.raw.get(key) in (None, "") else c.raw.get(key)
+
+
+def _echo_num(t: Template, key: str) -> Cached:
+    if key in t.computed:
+        return lambda c: c.report.computed[key]
+    return _echo(key)
+
+
+class Builder:
+    """Builds the WorkbookPlan of a template."""
+
+    def __init__(self, t: Template, locked_identity: bool, region: str | None = None, bureau: str | None = None):
+        self.t = t
+        self.locked_identity = locked_identity
+        self.region = region or t.region
+        self.bureau = bureau or f"{self.region}财政局"
+        # the cell layout old returns were issued with stays as it was (their formulas are verified by position)
+        self.rev3 = t.formula_revision >= PORTABLE_REVISION
+        self.names: dict[str, tuple[str, int, int]] = {}
+        self.ranges: dict[str, tuple[str, int, int, int, int]] = {}
+        self.formulas = named_formulas(t)
+        self.checks: list[Check] = build_checks(t)
+
+    # -- helpers ---------------------------------------------------------
+    def input_cell(self, sheet: SheetPlan, row: int, col: int, key: str) -> Cell:
+        spec = self.t.inputs[key]
+        style = input_style(spec)
+        if spec.identity and self.locked_identity:
+            style = "identity"
+        cell = sheet.add(Cell(row, col, "input", None, style, name=key, key=key, validation=validation_for(spec)))
+        self.names[key] = (sheet.name, row, col)
+        return cell
+
+    def named_formula(self, sheet: SheetPlan, row: int, col: int, name: str, style: str) -> Cell:
+        cell = sheet.add(Cell(row, col, "formula", self.formulas[name], style, name=name,
+                              cached=_named_cached(self.t, name)))
+        self.names[name] = (sheet.name, row, col)
+        return cell
+
+    def echo(self, sheet: SheetPlan, row: int, col: int, key: str, style: str = "formula") -> None:
+        if key in self.t.computed:
+            sheet.add(Cell(row, col, "formula", f"={key}", style, cached=_echo_num(self.t, key)))
+        else:
+            sheet.add(Cell(row, col, "formula", f'=IF({key}="","",{key})', style, cached=_echo(key)))
+
+    # -- sheets ------------------------------------------------------------
+    def build(self) -> WorkbookPlan:
+        sheets = [self.guide(), self.cover(), self.profile(), self.finance(), self.scoring(), self.goals(),
+                  self.evaluators(), self.summary(), self.score_sheet(), self.audit(), self.meta()]
+        for sheet in sheets:  # titles (16 pt) need taller rows than the default
+            for row in [m.r1 for m in sheet.merges if m.style == "title"] + \
+                       [c.row for c in sheet.cells if c.style == "title"]:
+                sheet.heights[row] = max(sheet.heights.get(row, 0), 30)
+        return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity, self.bureau)
+
+    def guide(self) -> SheetPlan:
+        s = SheetPlan(GUIDE, widths={0: 88})
+        t = self.t
+        lines: list[tuple[str, str]] = [
+            ("title", f"{t.form_title} — 填报说明"),
+            ("text", f"本工作簿是{self.bureau}统一下发的{t.title}（附件3-2）电子填报表。"
+                     "所有得分、小计、总分和评价等次都由公式根据您填写的原始数据自动计算，不需要、也不能手工填写分数。"
+                     "必填数据没有填完之前，总分和评价等次显示“未完成”。"),
+            ("heading", "一、只填浅黄色单元格"),
+            ("text", "浅黄色底纹的单元格是填报单元格，其余单元格（标题、公式、得分）已锁定。选中填报单元格时会出现填写提示；"
+                     "输入不符合要求（如负数、文字填进数字格、分数超过上限）时会弹出错误提示，请按提示修改。"
+                     "“是/否”项请用单元格右侧的下拉箭头选择。单元格内换行请按 Alt+Enter。"
+                     "文字较长、超出了单元格时，请拖动行号下方的边线把该行加高，打印时才能完整显示。"),
+            ("text", "灰色底纹的单元格是公式，会随填写内容自动更新；单位名称、预算编码、主管部门和年度由财政局预先填好，不能修改。"),
+            ("heading", "二、填写顺序和数据来源"),
+            ("text", "1. 封面：报告日期、评价方式、评价机构。\n"
+                     "2. 一、基本概况：联系人、人员编制（以编制批复为准）、实有人数（年末在职实有人数）和文字概况。\n"
+                     "3. 二、收支情况：收入、支出和结余、三公经费、固定资产，金额单位为万元，取自本年度部门决算报表；"
+                     "没有的项目可以留空（按 0 计算）。合计数由公式自动计算。\n"
+                     "4. 评分数据：各项评分所需的原始数据，按指标分组，每项右侧有说明。这些数据必须填写，没有的请填 0 或选择“否”。\n"
+                     "5. 三、绩效目标、四、评价人员、五、综述：文字内容。\n"
+                     "6. 附件3-2 评分表：查看自动计算的得分；有扣分的指标必须在“扣分原因和其他说明”栏写明原因。"),
+            ("heading", "三、看懂评分表和审核表"),
+            ("text", "评分表中显示“未填”表示该指标所需的数据还没有填写，显示“无效”表示数据类型不对（例如数字格里填了文字）。"
+                     "请回到相应工作表补齐。"),
+            ("text", "审核表逐条核对数据：“错误”必须修改后才能报送；“警告”表示数据可能有问题，如确属实际情况，"
+                     "请在该行“审核说明”栏写明理由；“提示”仅供参考；“通过”表示没有问题。"),
+            ("heading", "四、保存和报送"),
+            ("text", "请用 Microsoft Excel、WPS 表格或 LibreOffice 打开填写，填写完成后直接保存为 .xlsx 格式"
+                     "（不要加打开密码），保持文件名不变，按财政局要求报送。另存为 .ods（LibreOffice 的默认格式）、"
+                     ".xls、.et（WPS 的默认格式）或 .xlsm 的文件不能接收：用 LibreOffice 或 WPS 保存时，"
+                     "请在“保存类型”中选择“Excel 2007-365 (.xlsx)”，并在询问格式时选择“保持当前格式”或“使用 Excel 格式”。"),
+            ("text", "请不要插入或删除行列、不要复制整行整列粘贴、不要修改工作表名称。从别处复制数字时，"
+                     "请用“选择性粘贴 — 数值”。财政局收到后会用程序重新计算全部得分并核对公式，手工改动的分数或公式会被发现。"),
+        ]
+        for row, (kind, text) in enumerate(lines):
+            s.label(row, 0, text, {"title": "title", "heading": "heading", "text": "guide"}[kind])
+            if kind == "text":
+                s.fit(row, [(text, s.widths[0])])
+            elif kind == "title":
+                s.heights[row] = 30
+        return s
+
+    def _form_rows(self, s: SheetPlan, row: int, keys: list[str]) -> int:
+        """One input per row: label | value | help."""
+        widths = (s.widths[0], s.widths[1], s.widths.get(2, 0))
+        for key in keys:
+            spec = self.t.inputs[key]
+            s.label(row, 0, spec.label + (f"（{spec.unit}）" if spec.unit not in ("文本", "是否", "日期") else ""))
+            self.input_cell(s, row, 1, key)
+            if spec.help:
+                s.label(row, 2, spec.help, "help")
+            elif len(s.widths) > 2 and self.rev3:
+                s.label(row, 2, "", "help")
+            if spec.long:
+                s.heights[row] = 170  # about ten lines; clerks may enlarge rows (format_rows is allowed)
+            else:
+                s.fit(row, [(spec.label, widths[0]), (spec.help, widths[2])], 24 if self.rev3 else 20)
+            row += 1
+        return row
+
+    def cover(self) -> SheetPlan:
+        t = self.t
+        keys = [k for k, spec in t.inputs.items() if spec.section == "cover"]
+        helps = any(t.inputs[k].help for k in keys)
+        s = SheetPlan(COVER, widths={0: 22, 1: 40, 2: 28} if helps else {0: 24, 1: 66})
+        last = len(s.widths) - 1
+        s.merges.append(Merge(0, 0, 0, last, f"{self.region}部门（单位）整体支出\n绩效评价自评报告", "cover_title"))
+        s.heights[0] = 90
+        if self.rev3:  # the year under the title, from the locked year cell
+            s.merges.append(Merge(1, 0, 1, last, "", "cover_year"))
+            s.add(Cell(1, 0, "formula", '=IF(ISNUMBER(year),year&"年度","")', "cover_year",
+                       cached=_year_title))
+            s.heights[1] = 40
+        end = self._form_rows(s, 2, keys)
+        s.heights[end] = 30
+        s.merges.append(Merge(end + 1, 0, end + 1, last, f"{self.bureau}（制）", "cover_bureau"))
+        s.heights[end + 1] = 30
+        return s
+
+    def profile(self) -> SheetPlan:
+        s = SheetPlan(PROFILE, widths={0: 20, 1: 50, 2: 22}, freeze=(2, 0), repeat_rows=(1, 1))
+        s.title("一、部门（单位）基本概况", 2)
+        s.header(1, ["项目", "填写内容", "说明"])
+        keys = [k for k, spec in self.t.inputs.items() if spec.section == "profile"]
+        self._form_rows(s, 2, keys)
+        return s
+
+    def finance(self) -> SheetPlan:
+        t = self.t
+        s = SheetPlan(FINANCE, widths={0: 26, **{c: 12 for c in range(1, 9)}}, landscape=True)
+        name_height = row_height([("名" * 20, s.widths[0])], 22)  # a long unit name in two lines
+        s.title("二、部门（单位）收支情况", 8)
+        row = 1
+
+        def table(title: str, total_key: str, groups: list[tuple[str | None, list[str]]]) -> None:
+            nonlocal row
+            s.merges.append(Merge(row, 0, row, 8, title, "subtitle"))
+            row += 1
+            head, sub, data = row, row + 1, row + 2
+            s.merges.append(Merge(head, 0, sub, 0, "机构名称", "header"))
+            s.merges.append(Merge(head, 1, sub, 1, t.label(total_key), "header"))
+            col = 2
+            for heading, keys in groups:
+                if heading:
+                    s.merges.append(Merge(head, col, head, col + len(keys) - 1, heading, "header"))
+                    for k in keys:
+                        s.label(sub, col, t.label(k), "header")
+                        col += 1
+                else:
+                    for k in keys:
+                        s.merges.append(Merge(head, col, sub, col, t.label(k), "header"))
+                        col += 1
+            s.heights[sub] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for _, ks in groups for k in ks])
+            s.heights[head] = 22
+            self.echo(s, data, 0, "unit_name", "formula_text")
+            self.named_formula(s, data, 1, total_key, "formula_money")
+            col = 2
+            for _, keys in groups:
+                for k in keys:
+                    if k in t.computed:
+                        self.named_formula(s, data, col, k, "formula_money")
+                    else:
+                        self.input_cell(s, data, col, k)
+                    col += 1
+            s.heights[data] = name_height
+            row = data + 2
+
+        table("年度收入情况（万元）", "income_total",
+              [("其中：", ["income_carryover", "income_fiscal", "income_fund", "income_nontax", "income_other"])])
+        table("部门（单位）年度支出和结余情况（万元）", "exp_total",
+              [("其中：", ["exp_basic", "exp_personnel", "exp_public", "exp_project"])])
+        # 结余 beside 支出: a small table of its own keeps inputs unmerged and headers clear
+        s.merges.append(Merge(row, 0, row, 8, "结余（万元）", "subtitle"))
+        row += 1
+        for col, k in enumerate(["balance_current", "balance_accumulated"], start=1):
+            s.label(row, col, t.label(k), "header")
+            self.input_cell(s, row + 1, col, k)
+        s.label(row, 0, "机构名称", "header")
+        self.echo(s, row + 1, 0, "unit_name", "formula_text")
+        s.label(row, 3, "说明", "header")
+        s.merges.append(Merge(row + 1, 3, row + 1, 8, "累计结余 = 收入合计 − 支出合计；当年结余 = 累计结余 − 上年结转（可为负数）。",
+                              "help"))
+        s.heights[row], s.heights[row + 1] = 22, name_height
+        row += 3
+        table("“三公”经费（本年决算数，万元）", "sangong_total",
+              [("其中：", ["sangong_reception", "sangong_vehicle_ops", "sangong_vehicle_buy", "sangong_abroad"])])
+        s.merges.append(Merge(row, 0, row, 8, "“三公”经费预算数和上年数（万元，用于评分）", "subtitle"))
+        row += 1
+        s.label(row, 0, "机构名称", "header")
+        self.echo(s, row + 1, 0, "unit_name", "formula_text")
+        for col, k in enumerate(["sangong_budget", "sangong_prior_budget", "sangong_prior_actual"], start=1):
+            s.label(row, col, t.label(k), "header")
+            self.input_cell(s, row + 1, col, k)
+        s.heights[row] = 34
+        s.label(row, 4, "说明", "header")
+        s.merges.append(Merge(row + 1, 4, row + 1, 8, "本年预算数为年初批复数；上年预算数、决算数见上年自评表和决算报表。没有请填 0。",
+                              "help"))
+        s.heights[row] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for k in
+                                       ["sangong_budget", "sangong_prior_budget", "sangong_prior_actual"]])
+        s.heights[row + 1] = max(34, name_height)
+        row += 3
+        table("固定资产（万元）", "assets_total",
+              [("其中：", ["assets_in_use", "assets_leased"]), (None, ["assets_other"])])
+        starts = sorted(m.r1 for m in s.merges if m.style == "subtitle")
+        last = max(c.row for c in s.cells)
+        blocks = [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True)]
+        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
+        s.breaks = page_breaks(heights, blocks, printable_height(True), printable_height(True))  # tables stay whole
+        return s
+
+    def scoring(self) -> SheetPlan:
+        t = self.t
+        w = {0: 20, 1: 40, 2: 8, 3: 14, 4: 50}
+        s = SheetPlan(SCORING, widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
+        s.title("评分数据（附件3-2 各项指标的原始数据）", 4)
+        s.header(1, ["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"])
+        row = 2
+        blocks: list[tuple[int, int]] = []
+        for ind in t.indicators:
+            own = [k for k, spec in t.inputs.items() if spec.section == "scoring" and spec.indicator == ind.id]
+            refs = [k for k in ind.rule.referenced() if k not in own
+                    and (t.computed[k].section if k in t.computed else t.inputs[k].section) != "scoring"]
+            if self.rev3:  # one input shown once (a rule may read it in two variants)
+                refs = list(dict.fromkeys(refs))
+            start = row
+            for key in refs:
+                section = {"profile": PROFILE, "income": FINANCE, "expenditure": FINANCE, "sangong": FINANCE,
+                           "assets": FINANCE}.get(t.inputs[key].section if key in t.inputs else "", None)
+                if key in t.computed:
+                    section = FINANCE
+                s.label(row, 1, t.label(key), "label")
+                s.label(row, 2, "万元" if key not in t.inputs else t.inputs[key].unit, "center")
+                style = "formula_money" if (key in t.computed or t.inputs[key].type == "money") else "formula"
+                self.echo(s, row, 3, key, style)
+                note = f"自动取自「{section}」"
+                s.label(row, 4, note, "help")
+                s.fit(row, [(t.label(key), w[1]), (note, w[4])])
+                row += 1
+            for key in own:
+                spec = t.inputs[key]
+                s.label(row, 1, spec.label, "label")
+                s.label(row, 2, spec.unit, "center")
+                self.input_cell(s, row, 3, key)
+                s.label(row, 4, spec.help, "help")
+                s.fit(row, [(spec.label, w[1]), (spec.help, w[4])])
+                row += 1
+                if key == "budget_exempt" and "budget_adjust" in ind.rule.referenced():
+                    s.label(row, 1, t.label("budget_adjust"), "label")
+                    s.label(row, 2, "万元", "center")
+                    self.named_formula(s, row, 3, "budget_adjust", "formula_money")
+                    note = "自动计算：追加 + 追减 + 结构调整 − 其中不计入的调整，最小为 0"
+                    s.label(row, 4, note, "help")
+                    s.fit(row, [(note, w[4])])
+                    row += 1
+            if row - 1 > start:
+                s.merges.append(Merge(start, 0, row - 1, 0, ind.name, "label_center"))
+            elif row - 1 == start:
+                s.label(start, 0, ind.name, "label_center")
+            if row > start:
+                blocks.append((start, row - 1))
+        heights = [s.heights.get(r, 20.0) for r in range(row)]
+        page = printable_height(True)
+        s.breaks = page_breaks(heights, blocks, page, page - heights[1])  # an indicator's rows stay together
+        return s
+
+    def goals(self) -> SheetPlan:
+        w = {0: 22, 1: 16, 2: 36, 3: 29, 4: 29}
+        s = SheetPlan(GOALS, widths=w, landscape=True)
+        s.title("三、部门（单位）整体支出绩效自评情况", 4)
+        s.merges.append(Merge(1, 0, 1, 4, "整体支出绩效定性目标及实施计划完成情况", "subtitle"))
+        s.merges.append(Merge(2, 0, 2, 2, "预期目标", "header"))
+        s.merges.append(Merge(2, 3, 2, 4, "实际完成", "header"))
+        # qualitative goals: target spans A:C visually through a wide single input in A? inputs must be unmerged,
+        # so the target goes in column C (wide) with the row number in A:B.
+        row = 3
+        for i in range(GOAL_ROWS):
+            s.merges.append(Merge(row, 0, row, 1, f"目标{i + 1}", "label_center"))
+            self.table_input(s, row, 2, "goals_qual", i, "target")
+            self.table_input(s, row, 3, "goals_qual", i, "actual")
+            s.heights[row] = 36
+            row += 1
+        self.ranges["goals_qual"] = (GOALS, 3, 2, row - 1, 3)
+        row += 1
+        s.merges.append(Merge(row, 0, row, 4, "整体支出绩效定量目标及实施计划完成情况", "subtitle"))
+        row += 1
+        s.header(row, ["评价内容", "指标", "指标说明", "绩效目标", "完成情况"])
+        row += 1
+        first = row
+        group_start = row
+        for i, (content, name, desc) in enumerate(QUANT_GOALS):
+            if content is not None:
+                if i:
+                    s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "",
+                                          "label_center"))
+                group_start = row
+            s.label(row, 1, name, "label")
+            s.label(row, 2, desc, "help")
+            self.table_input(s, row, 3, "goals_quant", i, "target")
+            self.table_input(s, row, 4, "goals_quant", i, "actual")
+            s.fit(row, [(desc, w[2]), (name, w[1])], 30)
+            row += 1
+        s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "", "label_center"))
+        self.ranges["goals_quant"] = (GOALS, first, 3, row - 1, 4)
+        for m in [m for m in s.merges if m.c1 == 0 and m.r1 >= first and m.r2 > m.r1]:
+            rows = range(m.r1, m.r2 + 1)
+            need = row_height([(m.text, w[0])])
+            have = sum(s.heights.get(r, 20) for r in rows)
+            if need > have:
+                for r in rows:
+                    s.heights[r] = s.heights.get(r, 20) + (need - have) / len(rows)
+        groups = sorted((m.r1, m.r2) for m in s.merges if m.c1 == 0 and m.r1 >= first and m.r2 > m.r1)
+        blocks = [(first - 2, groups[0][1]), *groups[1:], (row, row + 1)]  # a group never splits over pages
+        heights = [s.heights.get(r, 20.0) for r in range(row + 2)]
+        s.breaks = page_breaks(heights, blocks, printable_height(True), printable_height(True))
+        s.merges.append(Merge(row, 0, row, 2, "绩效自评综合得分", "header"))
+        s.add(Cell(row, 3, "formula", "=total_score", "formula_money", cached=_named_cached(self.t, "total_score")))
+        s.merges.append(Merge(row + 1, 0, row + 1, 2, "评价等次", "header"))
+        s.add(Cell(row + 1, 3, "formula", "=grade", "formula_center", cached=_named_cached(self.t, "grade")))
+        return s
+
+    def table_input(self, s: SheetPlan, row: int, col: int, table: str, index: int, column: str) -> None:
+        s.add(Cell(row, col, "input", None, "input_long", key=f"{table}.{index}.{column}",
+                   validation=text_validation("填写内容", "请输入文字；单元格内换行按 Alt+Enter。")))
+
+    def evaluators(self) -> SheetPlan:
+        s = SheetPlan(EVALUATORS, widths={0: 14, 1: 24, 2: 32, 3: 20})
+        s.title("四、评价人员", 3)
+        s.header(1, ["姓  名", "职务/职称", "单  位", "签  字"])
+        for i in range(EVALUATOR_ROWS):
+            r = 2 + i
+            for col, column in enumerate(TABLES["evaluators"]):
+                self.table_input(s, r, col, "evaluators", i, column)
+            s.label(r, 3, "", "text")
+            s.heights[r] = 24
+        self.ranges["evaluators"] = (EVALUATORS, 2, 0, 1 + EVALUATOR_ROWS, 2)
+        row = 3 + EVALUATOR_ROWS
+        blocks = [
+            "评价组组长（签字）：\n\n\n评价等级：____________\n\n                                                  年    月    日",
+            "部门（单位）意见：\n\n\n\n                         部门（单位）负责人（签章）：\n                                                  年    月    日",
+            "财政部门归口业务科室意见：\n\n\n\n                财政部门归口业务科室负责人（签章）：\n                                                  年    月    日",
+            "填报人（签名）：                          联系电话：",
+        ]
+        for text in blocks:
+            s.merges.append(Merge(row, 0, row, 3, text, "text_top"))
+            s.heights[row] = 110 if "\n" in text else 28
+            row += 1
+        return s
+
+    def summary(self) -> SheetPlan:
+        s = SheetPlan(SUMMARY, widths={0: 90})
+        s.label(0, 0, "五、评价报告综述（文字部分）", "title")
+        row = 1
+        for key in [k for k, spec in self.t.inputs.items() if spec.section == "summary"]:
+            s.label(row, 0, self.t.label(key), "subtitle")
+            s.heights[row] = 24
+            self.input_cell(s, row + 1, 0, key)
+            s.heights[row + 1] = 260 if key == "overview" else 130
+            row += 2
+        return s
+
+    def score_sheet(self) -> SheetPlan:
+        t = self.t
+        w = {0: 9, 1: 10, 2: 20, 3: 78, 4: 6, 5: 9, 6: 38}
+        s = SheetPlan(SCORE, widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2), scale=75)
+        s.label(0, 0, "附件3-2", "plain")
+        s.title(t.title, 6, row=1)
+        s.heights[1] = 28
+        s.header(2, ["一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "扣分原因和其他说明"])
+        s.heights[2] = 30
+        row = 3
+        rows_of: dict[str, int] = {}
+        for ind in t.indicators:
+            rows_of[ind.id] = row
+            s.label(row, 2, "\n".join(ind.rows) if ind.rows else ind.name, "label_center")
+            s.add(Cell(row, 4, "label", float(ind.max), "points"))
+            self.named_formula(s, row, 5, f"score_{ind.id}", "score")
+            s.add(Cell(row, 6, "input", None, "input_note", name=f"note_{ind.id}", key=f"note_{ind.id}",
+                       validation=text_validation("扣分原因和其他说明", "有扣分的指标必须写明扣分原因；其他需要说明的情况也写在这里。")))
+            self.names[f"note_{ind.id}"] = (SCORE, row, 6)
+            s.fit(row, [(ind.criteria if not ind.criteria_group else "", w[3]), (ind.name, w[2])], 30)
+            row += 1
+        end = row - 1
+        # merged group cells as in the seed
+        for lv in t.levels:
+            ids = [i.id for i in t.indicators if i.level == lv.id]
+            s.merges.append(Merge(rows_of[ids[0]], 0, rows_of[ids[-1]], 0,
+                                  f"{'  '.join(lv.name)}\n（{lv.points:g}分）", "label_center"))
+            for g in lv.groups:
+                gids = [i.id for i in t.indicators if i.group == g.id]
+                s.merges.append(Merge(rows_of[gids[0]], 1, rows_of[gids[-1]], 1, f"{g.name}\n（{g.points:g}分）",
+                                      "label_center"))
+        groups: dict[str, list[str]] = {}
+        for ind in t.indicators:
+            if ind.criteria_group:
+                groups.setdefault(ind.criteria_group, []).append(ind.id)
+            else:
+                s.label(rows_of[ind.id], 3, ind.criteria, "criteria")
+        for ids in groups.values():
+            text = next(t.indicator(i).criteria for i in ids if t.indicator(i).criteria)
+            s.merges.append(Merge(rows_of[ids[0]], 3, rows_of[ids[-1]], 3, text, "criteria"))
+            need = row_height([(text, w[3])])
+            per = need / len(ids)
+            for i in ids:
+                s.heights[rows_of[i]] = max(s.heights.get(rows_of[i], 20), per, 30)
+        row = end + 1
+        s.merges.append(Merge(row, 0, row, 3, "总  分", "header"))
+        s.add(Cell(row, 4, "label", float(sum(i.max for i in t.indicators)), "points_bold"))
+        self.named_formula(s, row, 5, "total_score", "score_total")
+        s.label(row, 6, "", "text")
+        s.heights[row] = 26
+        row += 1
+        s.merges.append(Merge(row, 0, row, 3, "评价等次（≥90 优，80～90 良，60～80 中，<60 差）", "header"))
+        s.label(row, 4, "", "text")
+        self.named_formula(s, row, 5, "grade", "grade")
+        s.label(row, 6, "", "text")
+        s.heights[row] = 26
+        row += 2
+        s.merges.append(Merge(row, 0, row, 3, "分项小计（自动计算）", "subtitle"))
+        s.label(row, 4, "分值", "header")
+        s.label(row, 5, "得分", "header")
+        row += 1
+        for lv in t.levels:
+            s.merges.append(Merge(row, 0, row, 3, lv.name, "label"))
+            s.add(Cell(row, 4, "label", float(lv.points), "points"))
+            self.named_formula(s, row, 5, f"subtotal_{lv.id}", "score")
+            row += 1
+            for g in lv.groups:
+                s.merges.append(Merge(row, 0, row, 3, f"　　{lv.name} · {g.name}", "label"))
+                s.add(Cell(row, 4, "label", float(g.points), "points"))
+                self.named_formula(s, row, 5, f"subtotal_{g.id}", "score")
+                row += 1
+        self._keep_together(s, rows_of, end, row - 1)
+        s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"未填"', "format": "cf_bad"}))
+        s.conditional.append((f"F4:F{end + 1}", {"type": "cell", "criteria": "==", "value": '"无效"', "format": "cf_bad"}))
+        s.conditional.append((f"F4:F{end + 1}", {"type": "formula", "criteria": "=AND(ISNUMBER(F4),F4<E4)", "format": "cf_warn"}))
+        return s
+
+    def _keep_together(self, s: SheetPlan, rows_of: dict[str, int], end: int, last: int) -> None:
+        """Page breaks between second-level groups, so the total, grade and 分项小计 stay with the table."""
+        t = self.t
+        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
+        blocks = []
+        for lv in t.levels:
+            for g in lv.groups:
+                ids = [i.id for i in t.indicators if i.group == g.id]
+                blocks.append((rows_of[ids[0]], rows_of[ids[-1]]))
+        blocks.append((end + 1, last))  # total, grade and the subtotal block
+        page = printable_height(s.landscape) * 100 / (s.scale or 100)
+        s.breaks = page_breaks(heights, blocks, page, page - heights[2])
+
+    def audit(self) -> SheetPlan:
+        t = self.t
+        w = {0: 5, 1: 32, 2: 7, 3: 56, 4: 30}
+        s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
+        s.title("审核（自动核对，请逐条查看）", 4)
+        s.label(1, 1, "总分 / 评价等次", "label")
+        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=_named_cached(t, "total_score")))
+        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=_named_cached(t, "grade")))
+        s.label(2, 1, "错误 / 警告 / 提示 条数", "label")
+        s.add(Cell(2, 2, "formula", '=COUNTIF(audit_status,"错误")', "formula_center",
+                   cached=_live_count("错误")))
+        s.add(Cell(2, 3, "formula", '="警告 "&COUNTIF(audit_status,"警告")&" 条，提示 "&COUNTIF(audit_status,"提示")&" 条"',
+                   "formula_text", cached=lambda c: f"警告 {_live_count('警告')(c)} 条，提示 {_live_count('提示')(c)} 条"))
+        s.merges.append(Merge(3, 0, 3, 4, "“错误”必须修改后才能报送；“警告”如属实际情况，请在“审核说明”栏写明理由；“提示”仅供参考；"
+                                          "“—”表示由财政局读取时核对。", "help"))
+        s.heights[3] = 32
+        s.header(4, ["序号", "审核规则", "结果", "说明（含相关数字）", "审核说明（单位填写）"])
+        row = 5
+        for n, check in enumerate(self.checks, 1):
+            s.add(Cell(row, 0, "label", float(n), "center"))
+            s.label(row, 1, check.label, "label")
+            s.add(Cell(row, 2, "formula", check.status_formula(t), "status", name=f"audit_{check.id}",
+                       cached=_audit_status(check)))
+            self.names[f"audit_{check.id}"] = (AUDIT, row, 2)
+            s.add(Cell(row, 3, "formula", check.message_formula(t), "formula_text", cached=_audit_message(check)))
+            if isinstance(check, CountingCheck) and t.formula_revision >= 2:
+                self._count_parts(s, row, check)
+            s.add(Cell(row, 4, "input", None, "input_note", name=f"explain_{check.id}", key=f"explain_{check.id}",
+                       validation=text_validation("审核说明", "对本行“警告”的说明：为什么数据属实。")))
+            self.names[f"explain_{check.id}"] = (AUDIT, row, 4)
+            s.fit(row, [(check.label, w[1]), ("x" * 90, w[3])], 30)
+            row += 1
+        self.ranges["audit_status"] = (AUDIT, 5, 2, row - 1, 2)
+        rng = f"C6:C{row}"
+        for word, fmt in (("错误", "cf_bad"), ("警告", "cf_warn"), ("提示", "cf_info"), ("通过", "cf_good")):
+            s.conditional.append((rng, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt}))
+        return s
+
+    def _count_parts(self, s: SheetPlan, row: int, check: CountingCheck) -> None:
+        """A counting row's part cells, in hidden columns right of the table (F, G, …)."""
+        for k, items in enumerate(check.parts(self.t)):
+            col = AUDIT_PARTS_COL + k
+            name = check.part_name(k)
+            s.add(Cell(row, col, "formula", check.part_formula(self.t, items), "formula_center", name=name,
+                       cached=_part_count(check, items)))
+            self.names[name] = (AUDIT, row, col)
+            s.hidden_cols.add(col)
+
+    def meta(self) -> SheetPlan:
+        s = SheetPlan(META, widths={0: 22, 1: 60}, very_hidden=True)
+        for row, key in enumerate(META_KEYS):
+            s.label(row, 0, key, "plain")
+            s.add(Cell(row, 1, "input", None, "meta", name=f"jx_{key}", key=f"meta.{key}"))
+            self.names[f"jx_{key}"] = (META, row, 1)
+        s.label(0, 3, "是", "plain")
+        s.label(1, 3, "否", "plain")
+        self.ranges["list_yesno"] = (META, 0, 3, 1, 3)
+        return s
+
+
+def _year_title(c: Ctx) -> str:
+    """Cached value of =IF(ISNUMBER(year),year&"年度","")."""
+    year = c.raw.get("year")
+    if isinstance(year, bool) or not isinstance(year, (int, float, Decimal)):
+        return ""
+    return f"{excel_number(year)}年度"
+
+
+def _audit_status(check: Check) -> Cached:
+    """The status the row's formula shows; "—" for a check only the bureau's reader runs."""
+    if not check.live:
+        return lambda c: NOT_LIVE
+    return lambda c: c.report.audit.get(check.id, NOT_LIVE)
+
+
+def _live_count(word: str) -> Cached:
+    return lambda c: sum(1 for ch in build_checks(c.values.t) if ch.live and c.report.audit.get(ch.id) == word)
+
+
+def _part_count(check: CountingCheck, items: list[str]) -> Cached:
+    return lambda c: check.part_count(c.values, c.report, items)
+
+
+def _audit_message(check: Check) -> Cached:
+    from ..checks import cached_message
+
+    return lambda c: cached_message(check, c.values, c.report)
+
+
+def build_plan(t: Template, locked_identity: bool = True, region: str | None = None,
+               bureau: str | None = None) -> WorkbookPlan:
+    """The complete workbook plan of a template; `region` and `bureau` name the issuer on the cover and guide."""
+    return Builder(t, locked_identity, region, bureau).build()
+

@@ -1,0 +1,21 @@
+"""A roster entry: the identity a workbook is issued to, plus prefilled inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Unit:
+    """A budget unit of the roster: identity plus any prefilled inputs ({key: value})."""
+
+    unit_name: str
+    budget_code: str
+    year: int
+    parent_dept: str | None = None
+    prefill: dict[str, Any] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, Any]:
+        return {"unit_name": self.unit_name, "budget_code": self.budget_code, "year": self.year,
+                "parent_dept": self.parent_dept}
