@@ -292,3 +292,9 @@ def test_row_score_properties(nature, target, actual, points, reason):
     assert 0 <= out.score <= out.points.quantize(D("0.01"), rounding="ROUND_HALF_UP")
     assert out.score == out.score.quantize(D("0.01"))
     assert ("note_missing" in codes(out)) == (out.score < out.points and not reason)
+
+
+def test_a_missing_row_keeps_its_filled_points_for_the_level_sum():
+    m = score_row(RowInput(name="x", nature="≥", target=None, actual=1, points=5))
+    assert m.status == "missing" and m.score == 0 and m.points == D(5)
+    assert level_points_finding([m, score_row(row("≥", 1, 1, points=45))], D(50), "产出指标") is None

@@ -171,7 +171,9 @@ def score_row(row: RowInput, p: RowRuleParams | None = None) -> RowOutcome:
     blank = [label for label, v in (("指标性质", row.nature), ("年度指标值", row.target),
                                      ("实际完成值", row.actual), ("分值", row.points)) if is_blank(v)]
     if blank:
-        return RowOutcome("missing", basis="未填：" + "、".join(blank),
+        given = _number(row.points)  # a filled 分值 still counts towards its level's points
+        return RowOutcome("missing", points=given if given is not None and given >= 0 else ZERO,
+                          basis="未填：" + "、".join(blank),
                           findings=[RuleFinding("error", "missing_input", "、".join(blank) + "未填")])
     pts = _number(row.points)
     kind = p.natures.get(str(row.nature).strip())

@@ -472,11 +472,21 @@ def default_template() -> Template:
     return load_template(DEFAULT_TEMPLATE)
 
 
+def is_row_form(path: Path) -> bool:
+    """A template of the row kind (kind = "rows"), read by workbook.form.rowform."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("kind") == "rows"
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 @lru_cache(maxsize=1)
 def known_templates() -> dict[tuple[str, str], Template]:
     """Templates this installation knows, by (id, version); loaded once per process."""
     out = {}
     for p in sorted(TEMPLATES_DIR.glob("*.toml")):
+        if is_row_form(p):
+            continue  # row forms (附件3-1) have their own loader: workbook.form.rowform
         try:
             t = load_template(p) if p != DEFAULT_TEMPLATE else default_template()
         except TemplateError:
