@@ -79,6 +79,11 @@ class RowForm:
     formula_revision: int = 1
     path: str = ""
 
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """No typed input specs (the renderer asks for date inputs and long texts by this mapping)."""
+        return {}
+
     def row_key(self, row_id: str, column: str) -> str:
         return f"{row_id}_{column}"
 

@@ -1,0 +1,163 @@
+"""附件3-1 workbooks: one per project from the row plan; the formulas recalculated in LibreOffice and
+Gnumeric equal the row-form engine for hand-made and generated input sets."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from workbook.excel_limits import excel_problems
+from workbook.form.rowform import xiangmu_template
+from workbook.form.unit import Unit
+from workbook.generate.rows import RowWorkbookFactory
+from workbook.rowengine import score_row_form
+
+from .conftest import require_soffice, require_ssconvert
+from .helpers import named_values
+
+T = xiangmu_template()
+UNIT = Unit("岳阳楼区就业服务中心（合成）", "200009", 2021, "区人社局",
+            {"project_name": "就业技能培训项目", "project_code": "XM2021-01", "funds_current_initial": 80})
+_factory: RowWorkbookFactory | None = None
+
+
+def factory() -> RowWorkbookFactory:
+    global _factory
+    if _factory is None:
+        _factory = RowWorkbookFactory(T)
+    return _factory
+
+
+def row(level: str, n: int, name, nature, target, actual, points, reason=None) -> dict:
+    p = f"ind_{level}_{n}_"
+    return {p + "name": name, p + "nature": nature, p + "target": target, p + "actual": actual,
+            p + "points": points, p + "reason": reason}
+
+
+def full() -> dict:
+    return {"funds_current_budget": 100, "funds_current_executed": 100,
+            **row("output", 1, "培训人次", "≥", 200, 200, 30), **row("output", 2, "完成时间", "≤", 12, 12, 20),
+            **row("benefit", 1, "就业率", "定性", "提升", "达成", 30),
+            **row("satisfaction", 1, "满意度", "≥", 90, 95, 10)}
+
+
+HAND_CASES = {
+    "full": full(),
+    "partial": {**full(), "funds_current_executed": 85, "ind_output_1_actual": 180,
+                "ind_benefit_1_actual": "基本达成"},
+    "equal_row": {**full(), **row("output", 2, "达标率", "=", 50, 60, 20)},
+    "zero_budget_na": {**full(), "funds_current_budget": None, "funds_current_executed": None},
+    "zero_budget_bad": {**full(), "funds_current_budget": 0, "funds_current_executed": 5},
+    "negative_money": {**full(), "funds_other_executed": -3},
+    "text_money": {**full(), "funds_carryover_budget": "很多"},
+    "missing_value": {**full(), "ind_output_2_actual": None},
+    "bad_nature": {**full(), "ind_output_2_nature": "大于"},
+    "bad_word": {**full(), "ind_benefit_1_actual": "差不多"},
+    "points_off": {**full(), "ind_output_2_points": 15},
+    "over_rate": {**full(), "funds_current_executed": 130, "funds_carryover_budget": 20,
+                  "funds_carryover_executed": 0},
+    "zero_target": {**full(), **row("output", 1, "新增", "≥", 0, 3, 30)},
+    "at_most_zero": {**full(), **row("output", 2, "投诉", "≤", 0, 2, 20)},
+    "empty": {},
+}
+
+
+def random_case(rng: random.Random) -> dict:
+    d: dict = {}
+    for r in T.funds.rows:
+        if rng.random() < 0.7:
+            b = D(rng.randint(0, 50000)) / 100
+            d[T.funds.key(r.key, "budget")] = b
+            d[T.funds.key(r.key, "executed")] = (b * D(rng.randint(0, 130)) / 100).quantize(D("0.01"))
+    for lv in T.levels:
+        for n in range(1, rng.randint(0, lv.rows) + 1):
+            nature = rng.choice(["≥", "≤", "=", "定性"])
+            if nature == "定性":
+                target, actual = "目标", rng.choice(["达成", "基本达成", "部分达成", "未达成"])
+            else:
+                target = rng.choice([0, rng.randint(1, 500), D(rng.randint(1, 99999)) / 100])
+                actual = rng.choice([0, rng.randint(0, 700), D(rng.randint(0, 99999)) / 100])
+            d.update(row(lv.id, n, f"指标{n}", nature, target, actual, rng.randint(0, 20),
+                         rng.choice([None, "原因"])))
+    return d
+
+
+CASES = {**HAND_CASES, **{f"random_{i}": random_case(random.Random(i)) for i in range(25)}}
+
+
+def expected(inputs: dict) -> dict:
+    rep = score_row_form(T, {**UNIT.identity(), **UNIT.prefill, **inputs})
+    out = {"total_score": rep.total, "grade": rep.grade, "total_uncapped": rep.computed["total_uncapped"],
+           "funds_rate": rep.computed.get("funds_rate", "")}
+    out.update({f"subtotal_{lv.id}": rep.subtotals[lv.id] for lv in T.levels})
+    shown = {r.id: r.display for r in rep.indicators}
+    out["score_funds"] = shown["funds"]
+    for lv in T.levels:
+        for rid in lv.row_ids():
+            out[f"score_{rid}"] = shown.get(rid, "")
+    return out
+
+
+def same(a, b) -> bool:
+    if isinstance(b, D):
+        return isinstance(a, int | float) and not isinstance(a, bool) and abs(D(str(a)) - b) < D("0.005")
+    return (a if a is not None else "") == b
+
+
+def mismatches(path: Path, inputs: dict) -> list[str]:
+    got = named_values(path)
+    return [f"{k}: 工作簿 {got.get(k)!r}，引擎 {v!r}" for k, v in expected(inputs).items() if not same(got.get(k), v)]
+
+
+def write_cases(folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {name: factory().write(folder / f"{name}.xlsx", UNIT, inputs) for name, inputs in CASES.items()}
+
+
+def test_workbook_names_every_row_input_and_is_excel_clean(tmp_path):
+    data = factory().build(UNIT, full())
+    assert not excel_problems(data)
+    names = factory().plan.names
+    for key in ("ind_output_3_target", "ind_output_12_reason", "ind_satisfaction_3_points", "funds_current_budget",
+                "project_name", "project_code", "score_ind_benefit_8", "subtotal_output", "total_score", "grade"):
+        assert key in names, key
+    assert "ind_output_13_name" not in names
+
+
+def test_cached_values_are_the_engines(tmp_path):
+    paths = write_cases(tmp_path)
+    bad = {name: mismatches(p, CASES[name]) for name, p in paths.items()}
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+def _recalculated(tmp_path: Path, recalc) -> None:
+    paths = write_cases(tmp_path / "in")
+    out = recalc(list(paths.values()), tmp_path / "out")
+    by_name = {p.stem: p for p in out}
+    bad = {name: mismatches(by_name[name], CASES[name]) for name in CASES}
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+def test_libreoffice_recalculation_equals_the_engine(tmp_path):
+    require_soffice()
+    from workbook.libreoffice import recalculate
+
+    _recalculated(tmp_path, recalculate)
+
+
+def test_gnumeric_recalculation_equals_the_engine(tmp_path):
+    require_ssconvert()
+    from workbook.gnumeric import recalculate
+
+    _recalculated(tmp_path, recalculate)
+
+
+@pytest.mark.parametrize("name", ["partial", "points_off"])
+def test_identity_is_in_the_workbook(tmp_path, name):
+    p = factory().write(tmp_path / "x.xlsx", UNIT, CASES[name])
+    got = named_values(p)
+    assert got["project_name"] == "就业技能培训项目" and got["jx_project_code"] == "XM2021-01"
+    assert got["funds_current_initial"] == 80
