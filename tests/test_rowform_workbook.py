@@ -93,6 +93,7 @@ def expected(inputs: dict) -> dict:
     out = {"total_score": rep.total, "grade": rep.grade, "total_uncapped": rep.computed["total_uncapped"],
            "funds_rate": rep.computed.get("funds_rate", "")}
     out.update({f"subtotal_{lv.id}": rep.subtotals[lv.id] for lv in T.levels})
+    out.update({f"funds_total_{c.key}": rep.computed[f"funds_total_{c.key}"] for c in T.funds.columns})
     shown = {r.id: r.display for r in rep.indicators}
     out["score_funds"] = shown["funds"]
     for lv in T.levels:

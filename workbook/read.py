@@ -77,6 +77,7 @@ class Return:
     structure_locked: bool = False
     protected: dict[str, bool] = field(default_factory=dict)
     template: Template | None = None
+    row_form: Any = None  # a row form (附件3-1, workbook.form.rowform.RowForm) when the return is one
     rejected: str | None = None  # reason, when the file is not a readable .xlsx
     # what only verification needs (dropped by drop_layout):
     anomalies: list[tuple[str, str]] = field(default_factory=list)  # (where, message): readable two ways
@@ -91,13 +92,17 @@ class Return:
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the template by its (id, version): worker results stay small."""
         state = dict(self.__dict__)
-        state["template"] = None
+        state["template"] = state["row_form"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         if self.template_id and self.rejected is None:
             self.template = known_templates().get((self.template_id, self.template_version or ""))
+            if self.template is None:
+                from .form.rowform import row_forms
+
+                self.row_form = row_forms().get((self.template_id, self.template_version or ""))
 
     def drop_layout(self) -> None:
         """Forget what only verification needs (every formula, unlocked cells) once it is done."""
@@ -708,7 +713,14 @@ def _read(ret: Return, safe: SafeZip) -> None:
                 setattr(ret, key, value)
     ret.template = known_templates().get((ret.template_id or "", ret.template_version or ""))
     if ret.template is None:
-        return  # not a return of a template this installation knows: nothing more to read
+        from .form.rowform import row_forms
+
+        ret.row_form = row_forms().get((ret.template_id or "", ret.template_version or ""))
+        if ret.row_form is not None:
+            from .rowread import read_row_return
+
+            read_row_return(ret, ret.row_form, book.names, named, sheet_read)
+        return  # otherwise not a return of a template this installation knows: nothing more to read
 
     from .form.layout import TABLES
     from .formulas import named_formulas

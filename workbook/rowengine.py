@@ -49,6 +49,17 @@ def funds_totals(form: RowForm, inputs: Mapping[str, Any], findings: list[Findin
     return out
 
 
+def shown_sums(form: RowForm, inputs: Mapping[str, Any]) -> dict[str, Decimal]:
+    """What the workbook's =SUM(...) of each funds column shows: numbers added (negatives too), text ignored."""
+    out = {}
+    for col in form.funds.columns:
+        vals = [inputs.get(form.funds.key(r.key, col.key)) for r in form.funds.rows]
+        out[f"funds_total_{col.key}"] = q2(sum((Decimal(str(v)) for v in vals
+                                              if isinstance(v, int | float | Decimal) and not isinstance(v, bool)),
+                                             ZERO))
+    return out
+
+
 def score_row_form(form: RowForm, inputs: Mapping[str, Any]) -> Report:
     """Score one return of a row form as form-3-1.md says."""
     findings: list[Finding] = []
@@ -57,7 +68,7 @@ def score_row_form(form: RowForm, inputs: Mapping[str, Any]) -> Report:
     f = form.funds
     totals = funds_totals(form, inputs, findings)
     budget, executed = totals[f.budget_column], totals[f.executed_column]
-    computed: dict[str, Decimal] = {f"funds_total_{k}": v for k, v in totals.items() if v is not None}
+    computed: dict[str, Decimal] = shown_sums(form, inputs)
     rate = None
     if budget is None or executed is None:
         funds = IndicatorResult(FUNDS_ID, f.total.label, f.label, "", p.funds_points, ZERO, "资金数据无效", "invalid")

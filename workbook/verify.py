@@ -163,6 +163,11 @@ def verify(ret: Return) -> Verification:
     if ret.rejected is not None:
         return Verification(ret, None, [Finding("error", "file_rejected", ret.file, ret.rejected)])
     t = ret.template
+    if t is None and ret.row_form is not None:
+        from .rowverify import verify_row_return
+
+        report, found = verify_row_return(ret)
+        return Verification(ret, report, found)
     if t is None:
         what = (f"模板 {ret.template_id} 版本 {ret.template_version}" if ret.template_id
                 else "没有 jixiao 模板标识")

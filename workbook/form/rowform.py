@@ -225,3 +225,18 @@ def load_row_form(path: str | Path) -> RowForm:
 def xiangmu_template() -> RowForm:
     """The built-in 附件3-1 template."""
     return load_row_form(TEMPLATES_DIR / "xiangmu.toml")
+
+
+@lru_cache(maxsize=1)
+def row_forms() -> dict[tuple[str, str], RowForm]:
+    """The row forms this installation knows, by (id, version) (templates/*.toml of kind "rows")."""
+    out = {}
+    for p in sorted(TEMPLATES_DIR.glob("*.toml")):
+        try:
+            if tomllib.loads(p.read_text(encoding="utf-8")).get("kind") != "rows":
+                continue
+            form = load_row_form(p)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, TemplateError):
+            continue
+        out[(form.id, form.version)] = form
+    return out

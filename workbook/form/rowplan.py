@@ -92,7 +92,7 @@ class RowPlanBuilder:
             keys = [f.funds.key(r.key, col.key) for r in f.funds.rows]
             name = f"funds_total_{col.key}"
             self._formula(s, total_row, 1 + j, name, "=SUM(" + ",".join(keys) + ")",
-                          lambda c, n=name: c.report.computed.get(n, 0), "formula")
+                          lambda c, n=name: c.report.computed[n], "formula_money")
         ncol = len(f.funds.columns)
         s.label(total_row, 1 + ncol, float(f.params.funds_points), "plain")
         cells = [f.funds.key(r.key, c.key) for r in f.funds.rows for c in f.funds.columns]

@@ -1,0 +1,53 @@
+"""Reading a row-form return (附件3-1): inputs by their names, cached formula values, every formula cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .form.rowform import RowForm
+from .form.rowplan import build_row_plan
+from .xlsx import split_ref
+
+IDENTITY_KEYS = ("unit_name", "budget_code", "parent_dept", "year", "project_name", "project_code")
+
+
+def row_plan(form: RowForm):
+    plan = form.__dict__.get("_plan")
+    if plan is None:
+        plan = form.__dict__["_plan"] = build_row_plan(form)
+    return plan
+
+
+def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Callable, sheet_read: Callable) -> None:
+    """Fill `ret` (a read.Return) from a workbook of `form`."""
+    plan = row_plan(form)
+    keys = [f.key for f in form.identity] + form.input_keys()
+    for key in keys:
+        loc = split_ref(names.get(key, ""))
+        if not loc:
+            continue
+        ret.input_cells[key] = f"{loc[0]}!{loc[1]}"
+        cell = named(key)
+        value = cell.value if cell else None
+        if cell is not None and cell.formula is not None:
+            ret.input_problems[key] = f"「{loc[0]}」{loc[1]} 是公式 {cell.formula[:80]}，填报单元格只能直接填写数值或文字"
+        if isinstance(value, str) and value.strip() == "" and key.startswith(("funds_", "ind_")):
+            value = None
+        ret.inputs[key] = value
+    for _sheet, cell in plan.formula_cells():
+        cd = named(cell.name) if cell.name else None
+        if cd is None:
+            continue
+        if cd.has_value:
+            ret.cached[cell.name] = cd.value
+        elif cd.formula and cell.name.startswith("score_ind_"):
+            ret.cached[cell.name] = ""  # an unused row shows "" (written as an empty <v/>, as Excel does)
+        elif cd.formula:
+            ret.uncached.add(cell.name)
+    ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}
+    for sheet_name, _ in ret.sheets:
+        sheet = sheet_read(sheet_name)
+        for ref, cell in sheet.cells.items():
+            if cell.formula:
+                ret.formulas[(sheet_name, ref)] = cell.formula
