@@ -90,3 +90,17 @@ def test_verify_through_the_entry_point(tmp_path):
     (d,) = json.loads(r.stdout)
     assert d["template"]["id"] == "jixiao.xiangmu"
     assert any(f["code"] == "invalid_input" and f["where"] == "output" for f in d["findings"])
+
+
+def test_collect_keeps_a_project_return_out_of_the_units_slot(tmp_path):
+    """Until the store keys returns by form and project, a 附件3-1 return never replaces a unit's 附件3-2."""
+    from workbook.collect import collect
+    from workbook.store import Store
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "项目.xlsx").write_bytes(factory().build(UNIT, CASES["full"]))
+    with Store(tmp_path / "j.sqlite") as store:
+        summary = collect([folder], store, workers=1)
+        assert summary.rejected_count == 1 and "按项目报送" in summary.rejected[0][1]
+        assert store.current(2021) == []

@@ -124,7 +124,7 @@ def _tally(summary: CollectSummary, v: Verification, stored: Stored, batch: dict
     summary.counts[stored.outcome] += 1
     path = v.ret.file
     if stored.outcome == REJECTED:
-        reason = v.ret.rejected or v.findings[0].message
+        reason = v.ret.rejected or stored.note or v.findings[0].message
         summary.rejected.append((path, f"{reason}（{stored.note}）" if stored.note else reason))
         return
     if stored.outcome == HELD:

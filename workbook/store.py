@@ -210,6 +210,14 @@ class Store:
         now = _now()
         if v.report is None:
             return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))
+        if getattr(ret, "row_form", None) is not None:
+            # The store keys a return by unit and year; a per-project form needs its own key (form, project)
+            # before it can be kept beside the unit's 附件3-2 without replacing it.
+            why = (f"{ret.row_form.title}（{ret.template_id}）已读取和核验，"
+                   "但数据库暂不收存按项目报送的表（请用 jixiao verify 查看结果）")
+            stored = self._reject(path, ret.sha256 or "", why)
+            stored.note = why
+            return stored
         data = v.to_dict()
         return_part = {k: data.get(k) for k in ("file", "sha256", "template", "return_id", "unit", "inputs", "notes",
                                                  "explanations", "tables")}
