@@ -47,6 +47,8 @@ FINDING_CODES = {
     "zero_base": "warning",
     "note_missing": "warning",
     "text_mismatch": "warning",
+    "target_deviation": "warning",
+    "text_too_long": "warning",
     "not_applicable": "info",
     "leased_assets": "info",
 }
