@@ -30,6 +30,7 @@ def generate(
     region: str = typer.Option(None, "--region", help="地区名称，显示在封面标题上（默认为模板中的“岳阳楼区”）"),
     bureau: str = typer.Option(None, "--bureau", help="下发单位（财政局）名称，显示在封面和填报说明中（默认为“<地区>财政局”）"),
     force: bool = typer.Option(False, "--force", help="输出文件已存在时覆盖（默认不覆盖任何已有文件）"),
+    form: str = typer.Option(None, "--form", help="内置表单名：zhengti（附件3-2，默认）或 xiangmu（附件3-1，按项目花名册每个项目一份）"),
 ) -> None:
     """生成单位填报用的锁定工作簿（单个，或按花名册批量），登记到数据库并写入身份签名。已有的文件不会被覆盖，除非加 --force。"""
     if roster is None and output is None:
@@ -37,6 +38,11 @@ def generate(
     if roster is not None and output is not None:
         fail("-o 与 --roster 不能同时使用", 2)
     check_year(year)
+    if form not in (None, "zhengti", "jixiao.zhengti"):
+        from .generate_rows import generate_projects
+
+        generate_projects(form, roster, out_dir, year, password, force)
+        return
     from workbook.form.roster import RosterError, read_roster
     from workbook.generate.api import DEFAULT_PASSWORD, Unit, WorkbookFactory
     from workbook.outputs import OutputError, check_target, prepare_dir

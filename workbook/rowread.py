@@ -41,8 +41,8 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
             continue
         if cd.has_value:
             ret.cached[cell.name] = cd.value
-        elif cd.formula and cell.name.startswith("score_ind_"):
-            ret.cached[cell.name] = ""  # an unused row shows "" (written as an empty <v/>, as Excel does)
+        elif cd.formula and (cell.name.startswith("score_ind_") or cell.name == "funds_rate"):
+            ret.cached[cell.name] = ""  # an unused row, no rate: "" (an empty <v/>, as Excel writes it)
         elif cd.formula:
             ret.uncached.add(cell.name)
     ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}

@@ -1,0 +1,49 @@
+"""`jixiao generate --form xiangmu --roster 项目花名册 --out-dir D`: one 附件3-1 workbook per project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .output import fail
+
+
+def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None, year: int, password: str | None,
+                      force: bool) -> None:
+    from workbook.form.project_roster import project_filename, read_project_roster
+    from workbook.form.registry import builtin_forms, form_named
+    from workbook.form.roster import RosterError
+    from workbook.form.rowform import load_row_form
+    from workbook.generate.api import DEFAULT_PASSWORD
+    from workbook.generate.rows import RowWorkbookFactory
+    from workbook.outputs import OutputError, Outputs, prepare_dir
+
+    info = form_named(form_name)
+    if info is None:
+        fail(f"没有名为 {form_name!r} 的内置表单（可用：{'、'.join(f.name for f in builtin_forms())}）")
+    if info.kind != "rows":
+        fail(f"表单 {form_name} 按单位生成，请不加 --form 使用")
+    if roster is None or out_dir is None:
+        fail(f"{info.title}按项目花名册生成：请用 --roster 和 --out-dir", 2)
+    form = load_row_form(info.path)
+    try:
+        units = read_project_roster(roster, year, form)
+    except RosterError as exc:
+        typer.echo(f"错误：项目花名册 {exc.path} 有 {len(exc.problems)} 处问题：", err=True)
+        for p in exc.problems[:50]:
+            typer.echo(f"  - {p}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        prepare_dir(out_dir)
+    except OutputError as exc:
+        fail(str(exc))
+    factory = RowWorkbookFactory(form, password or DEFAULT_PASSWORD)
+    try:
+        with Outputs(force=force) as outs:
+            for unit in units:
+                outs.add_bytes(out_dir / project_filename(unit), factory.build(unit))
+    except OutputError as exc:
+        fail(str(exc))
+    typer.echo(f"已为 {len(units)} 个项目生成 {year} 年度{info.title}，保存在 {out_dir}"
+               "（未登记、未签名：附件3-1 暂不登记到数据库）。")
