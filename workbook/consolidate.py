@@ -53,6 +53,7 @@ CODE_ZH = {
     "not_recalculated": "未重新计算", "balance_mismatch": "结余不平衡",
     "exceeds_base": "超过基数", "zero_base": "基数为 0 却有支出", "note_missing": "未说明扣分原因",
     "text_mismatch": "文字与表格不符", "not_applicable": "指标不适用", "leased_assets": "有出租资产",
+    "target_deviation": "指标值偏离", "text_too_long": "文字超长",
 }
 FINDING_COLUMNS = ["预算编码", "单位名称", "主管部门", "严重程度", "问题", "位置", "说明", "已说明", "审核说明", "代码"]
 SHEETS = ("汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送")  # the tables, in order
