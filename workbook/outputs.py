@@ -94,14 +94,17 @@ class Outputs:
         """Write one output: `write(tmp_path)` must create the file at tmp_path."""
         p = check_target(path, suffixes, self.force)
         _writable_dir(p.parent)
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=p.suffix, dir=p.parent)
-        except OSError as exc:
-            raise OutputError(p, f"无法写入 {p}：{os_error_zh(exc)}（所在文件夹 {p.parent}）") from exc
-        os.close(fd)
-        tmp = Path(tmp_name)
+        from .interrupts import deferred
+
+        with deferred():  # a Ctrl-C between creating the temporary file and noting it would leave it behind
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=p.suffix, dir=p.parent)
+            except OSError as exc:
+                raise OutputError(p, f"无法写入 {p}：{os_error_zh(exc)}（所在文件夹 {p.parent}）") from exc
+            os.close(fd)
+            tmp = Path(tmp_name)
+            self._pending.append((tmp, p))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the output gets the usual permissions
-        self._pending.append((tmp, p))
         try:
             write(tmp)
         except OSError as exc:
