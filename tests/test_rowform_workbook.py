@@ -62,6 +62,8 @@ HAND_CASES = {
     "zero_target": {**full(), **row("output", 1, "新增", "≥", 0, 3, 30)},
     "at_most_zero": {**full(), **row("output", 2, "投诉", "≤", 0, 2, 20)},
     "empty": {},
+    "spaces": {**full(), "funds_other_budget": "  ", **row("output", 3, " ", "≥", 1, 1, 5),
+               "ind_output_2_actual": "  "},
 }
 
 

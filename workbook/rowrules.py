@@ -243,7 +243,7 @@ def row_formula(name: str, nature: str, target: str, actual: str, points: str,
                f'ROUND(100*({a}-{t})/{t},2)>={excel_number(p.deviation_pct)},FALSE),FALSE)')
         score = f"IF({dev},ROUND(MAX(0,{score}-{excel_number(p.deviation_deduction)}),2),{score})"
     qualitative = f'IF({q_ok},ROUND(MAX(0,MIN({s},{s}*{share})),2),"无效")'
-    return (f'=IF({name}="","",IF(OR({nature}="",{target}="",{actual}="",{points}=""),"未填",'
+    return (f'=IF(TRIM({name})="","",IF(OR(TRIM({nature})="",TRIM({target})="",TRIM({actual})="",TRIM({points})=""),"未填",'
             f'IF(OR(NOT({nature_ok}),NOT(ISNUMBER({s}))),"无效",IF({s}<0,"无效",'
             f'IF({nature}="{words[QUALITATIVE]}",{qualitative},'
             f'IF(OR(NOT(ISNUMBER({t})),NOT(ISNUMBER({a}))),"无效",{score}))))))')

@@ -96,7 +96,7 @@ class RowPlanBuilder:
         ncol = len(f.funds.columns)
         s.label(total_row, 1 + ncol, float(f.params.funds_points), "plain")
         cells = [f.funds.key(r.key, c.key) for r in f.funds.rows for c in f.funds.columns]
-        bad = "OR(" + ",".join(f'AND({k}<>"",NOT(ISNUMBER({k})))' for k in cells) + "," + \
+        bad = "OR(" + ",".join(f'AND(TRIM({k})<>"",NOT(ISNUMBER({k})))' for k in cells) + "," + \
               ",".join(f"SUM({k})<0" for k in cells) + ")"
         b, e = f"funds_total_{f.funds.budget_column}", f"funds_total_{f.funds.executed_column}"
         self._formula(s, total_row, 2 + ncol, "funds_rate", f'=IF(OR({bad},{b}=0),"",ROUND(100*{e}/{b},2))',
