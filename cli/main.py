@@ -66,6 +66,15 @@ for _typer in (app, template_cmd.app):
         _info.callback = _interruptible(_info.callback)
 
 
+def _finished() -> None:
+    """The command's work is done: a Ctrl-C or SIGTERM landing while Python shuts down (closing the
+    worker pool, atexit handlers) must not turn a finished run into a killed one (exit -2)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main() -> None:
     """Console entry point: an unexpected internal error gets a Chinese message, not a traceback.
 
@@ -81,6 +90,7 @@ def main() -> None:
     try:
         app(prog_name="jixiao", complete_var=completion_cmd.COMPLETE_VAR)
     except SystemExit:
+        _finished()
         raise
     except KeyboardInterrupt:
         sys.stderr.write("已中断（Ctrl-C）。\n")
