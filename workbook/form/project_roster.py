@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from .roster import HEADER_SCAN_ROWS, IGNORED_COLUMNS, RosterError, _cells, _number, _read_rows
+from .roster import (
+    HEADER_SCAN_ROWS,
+    IGNORED_COLUMNS,
+    RosterError,
+    _cells,
+    _number,
+    _read_rows,
+    safe_xlsx_name,
+)
 from .rowform import RowForm
 from .unit import Unit
 
@@ -92,10 +99,6 @@ def read_project_roster(path: str | Path, year: int, form: RowForm) -> list[Unit
     return units
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
 def project_filename(unit: Unit) -> str:
     """<预算编码>-<单位名称>-<项目名称>.xlsx, safe on Windows and Linux."""
-    stem = _UNSAFE.sub("_", f"{unit.budget_code}-{unit.unit_name}-{unit.prefill.get('project_name', '')}").strip(" .")
-    return (stem[:150] or "project") + ".xlsx"
+    return safe_xlsx_name(f"{unit.budget_code}-{unit.unit_name}-{unit.prefill.get('project_name', '')}", 150, "project")

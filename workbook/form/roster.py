@@ -182,7 +182,12 @@ def read_roster(path: str | Path, year: int, template: Template | None = None,
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
+def safe_xlsx_name(text: str, limit: int, fallback: str) -> str:
+    """`text` as an .xlsx file name safe on Windows and Linux (unsafe characters → _, at most `limit`)."""
+    stem = _UNSAFE.sub("_", text).strip(" .")
+    return (stem[:limit] or fallback) + ".xlsx"
+
+
 def safe_filename(unit: Unit) -> str:
     """<预算编码>-<单位名称>.xlsx, safe on Windows and Linux."""
-    stem = _UNSAFE.sub("_", f"{unit.budget_code}-{unit.unit_name}").strip(" .")
-    return (stem[:120] or "unit") + ".xlsx"
+    return safe_xlsx_name(f"{unit.budget_code}-{unit.unit_name}", 120, "unit")
