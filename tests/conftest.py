@@ -27,26 +27,24 @@ def soffice_path() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def require_soffice() -> str:
-    """The soffice binary; skip with a reason locally, fail under CI=true."""
-    path = soffice_path()
+def require_program(path: str | None, what: str, package: str, purpose: str) -> str:
+    """A real program's path; skip with a reason locally, fail under CI=true (.ci/run installs it)."""
     if path:
         return path
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("CI=true 但找不到 LibreOffice（soffice）：.ci/run 应该已安装 libreoffice-calc-nogui")
-    pytest.skip("未安装 LibreOffice（soffice），跳过真实电子表格重算测试；apt-get install libreoffice-calc-nogui 后可运行")
+        pytest.fail(f"CI=true 但找不到 {what}：.ci/run 应该已安装 {package}")
+    pytest.skip(f"未安装 {what}，跳过{purpose}；apt-get install {package} 后可运行")
     raise AssertionError  # unreachable
+
+
+def require_soffice() -> str:
+    """The soffice binary; skip with a reason locally, fail under CI=true."""
+    return require_program(soffice_path(), "LibreOffice（soffice）", "libreoffice-calc-nogui", "真实电子表格重算测试")
 
 
 def require_ssconvert() -> str:
     """The ssconvert binary (Gnumeric); skip with a reason locally, fail under CI=true."""
-    path = shutil.which("ssconvert")
-    if path:
-        return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("CI=true 但找不到 Gnumeric（ssconvert）：.ci/run 应该已安装 gnumeric")
-    pytest.skip("未安装 Gnumeric（ssconvert），跳过第二个电子表格引擎的重算测试；apt-get install gnumeric 后可运行")
-    raise AssertionError  # unreachable
+    return require_program(shutil.which("ssconvert"), "Gnumeric（ssconvert）", "gnumeric", "第二个电子表格引擎的重算测试")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import require_soffice
+from .conftest import require_program, require_soffice
 
 
 def require_poppler() -> None:
-    import os
-
-    if shutil.which("pdftotext") and shutil.which("pdftoppm"):
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail("CI=true 但找不到 pdftotext/pdftoppm：.ci/run 应该已安装 poppler-utils")
-    pytest.skip("未安装 poppler-utils（pdftotext），跳过打印测试")
+    require_program(shutil.which("pdftotext") and shutil.which("pdftoppm"), "pdftotext/pdftoppm", "poppler-utils",
+                    "打印测试")
 
 
 def require_print_tools() -> None:
