@@ -128,14 +128,17 @@ def status_cmd(
     roster: Path = typer.Option(None, "--roster", help="花名册（CSV 或 .xlsx），用于列出未报送单位"),
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+    form: str = typer.Option(None, "--form", help="按项目报送的表单（xiangmu：附件3-1）：逐个项目列出当前报表"),
 ) -> None:
-    """报送情况：未报送、有错误、有警告未说明、通过。
+    """报送情况：未报送、有错误、有警告未说明、通过；每个单位当前的附件3-1 项目表数。
 
     退出码：0 没有“错误”级报表；1 有单位的当前报表有错误（并列出这些单位）。
     """
     from workbook.status import ERRORS, HELD, MISSING, PASSED, unit_status, years_present
 
     check_year(year)
+    if form not in (None, "zhengti", "jixiao.zhengti"):
+        _project_status(form, year, db, as_json)
     units = _roster(roster, year)
     store = _store(db, readonly=True)
     try:
@@ -155,19 +158,67 @@ def status_cmd(
     rows = [[s.state, s.budget_code, s.unit_name, s.parent_dept,
              "" if s.total is None else f"{s.total:g}", s.grade or "", str(s.errors), str(s.unexplained_warnings),
              str(s.submissions) + ("" if s.in_roster else "（不在花名册）")] for s in statuses]
-    typer.echo(table(rows, ["状态", "预算编码", "单位名称", "主管部门", "总分", "等次", "错误", "未说明警告", "报送次数"]))
+    head = ["状态", "预算编码", "单位名称", "主管部门", "总分", "等次", "错误", "未说明警告", "报送次数"]
+    if any(s.projects for s in statuses):  # per-project returns (附件3-1) collected this year
+        for row, s in zip(rows, statuses, strict=True):
+            row.append(f"{s.projects}" + (f"（有错误 {s.project_errors}）" if s.project_errors else "") if s.projects else "")
+        head.append("附件3-1")
+    typer.echo(table(rows, head))
     counts = {k: sum(1 for s in statuses if s.state == k) for k in (MISSING, HELD, "有错误", "有警告未说明", PASSED)}
     typer.echo("\n" + "，".join(f"{k} {v}" for k, v in counts.items()) + f"（共 {len(statuses)} 个单位，{year} 年度）")
     if held:
         typer.echo(f"\n身份待核实的报表（{len(held)} 份，不会成为当前报表）：")
         for h in held:
-            typer.echo(f"  #{h['id']} {h['source_path']}（自称 {h['budget_code'] or '—'} {h['unit_name'] or ''}）：{h['hold']}")
+            project = f" 项目“{h['project_name'] or h['project_key']}”" if h["project_key"] else ""
+            typer.echo(f"  #{h['id']} {h['source_path']}（自称 {h['budget_code'] or '—'} {h['unit_name'] or ''}{project}）："
+                       f"{h['hold']}")
     if rejected:
         typer.echo(f"\n拒收且尚未重新报送的文件（{len(rejected)} 个）：")
         for r in rejected:
             typer.echo(f"  {r['source_path']}：{r['reason']}（{r['last_seen']}，共 {r['times']} 次）")
     if with_errors:
         typer.echo("有错误的单位（须改正后重新报送）：" + "、".join(f"{s.unit_name}（{s.budget_code}）" for s in with_errors))
+    raise typer.Exit(code)
+
+
+def _project_status(name: str, year: int, db: Path, as_json: bool) -> None:
+    """`status --form xiangmu`: every project's current return (or 待核实), then exit (1 when one has errors)."""
+    from workbook.form.registry import builtin_forms, form_named
+    from workbook.status import ERRORS, HELD, PASSED, UNEXPLAINED, project_status
+
+    info = form_named(name)
+    if info is None:
+        fail(f"没有名为 {name!r} 的内置表单（可用：{'、'.join(f.name for f in builtin_forms())}）")
+    if info.kind != "rows":
+        fail(f"表单 {name} 按单位报送，请不加 --form 查看报送情况")
+    store = _store(db, readonly=True)
+    try:
+        statuses = project_status(store, year, info.id)
+    finally:
+        store.close()
+    with_errors = [s for s in statuses if s.state == ERRORS]
+    code = 1 if with_errors else 0
+    if as_json:
+        print_json([s.to_dict() for s in statuses])
+        raise typer.Exit(code)
+    if not statuses:
+        typer.echo(f"数据库 {db} 中没有 {year} 年度的{info.title}。")
+        raise typer.Exit(0)
+    rows = [[s.state, s.budget_code, s.unit_name, s.project_name, s.project_code,
+             "" if s.total is None else f"{s.total:g}", s.grade or "", str(s.errors), str(s.unexplained_warnings),
+             str(s.submissions), s.file or ""] for s in statuses]
+    typer.echo(table(rows, ["状态", "预算编码", "单位名称", "项目名称", "项目编码", "总分", "等次", "错误", "未说明警告",
+                            "报送次数", "文件"]))
+    counts = {k: sum(1 for s in statuses if s.state == k) for k in (HELD, ERRORS, UNEXPLAINED, PASSED)}
+    units = len({s.budget_code for s in statuses})
+    typer.echo("\n" + "，".join(f"{k} {v}" for k, v in counts.items())
+               + f"（共 {len(statuses)} 个项目、{units} 个单位，{year} 年度{info.title}）")
+    for s in statuses:
+        if s.state == HELD:
+            typer.echo(f"  待核实 #{s.submission_id} {s.file}：{s.hold}")
+    if with_errors:
+        typer.echo("有错误的项目（须改正后重新报送）：" + "、".join(f"{s.unit_name}（{s.budget_code}）“{s.project_name}”"
+                                                      for s in with_errors))
     raise typer.Exit(code)
 
 

@@ -41,7 +41,7 @@ def generate(
     if form not in (None, "zhengti", "jixiao.zhengti"):
         from .generate_rows import generate_projects
 
-        generate_projects(form, roster, out_dir, year, password, force)
+        generate_projects(form, roster, out_dir, year, password, force, db)
         return
     from workbook.form.roster import RosterError, read_roster
     from workbook.generate.api import DEFAULT_PASSWORD, Unit, WorkbookFactory

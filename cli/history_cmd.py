@@ -34,14 +34,17 @@ def history_cmd(
     db: Path = typer.Option(Path("jixiao.sqlite"), "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
 ) -> None:
-    """一个单位的全部报送（当前、历史、待核实）和财政局的选择记录。"""
+    """一个单位的全部报送（当前、历史、待核实；附件3-2 和各项目的附件3-1）和财政局的选择记录。"""
+    from workbook.store import ALL_FORMS
+
     store = _open(db, readonly=True)
     try:
-        rows, choices = store.history(unit, year), store.choices(unit)
+        rows, choices = store.history(unit, year, form=ALL_FORMS), store.choices(unit)
     finally:
         store.close()
     items = [{k: r.get(k) for k in ("id", "year", "received_at", "saved_at", "file_mtime", "source_path", "is_current",
-                                    "superseded_by", "hold", "total", "grade", "errors", "warnings")} for r in rows]
+                                    "superseded_by", "hold", "total", "grade", "errors", "warnings", "template_id",
+                                    "project_code", "project_name", "project_key")} for r in rows]
     if as_json:
         print_json({"unit": unit, "submissions": items, "choices": choices})
         return
@@ -50,11 +53,23 @@ def history_cmd(
     body = [[str(i["id"]), str(i["year"] or ""), _state(i), (i["saved_at"] or "")[:19].replace("T", " "),
              (i["received_at"] or "")[:19].replace("T", " "), "" if i["total"] is None else f"{i['total']:g}",
              str(i["errors"]), i["source_path"]] for i in items]
-    typer.echo(table(body, ["报送", "年度", "状态", "工作簿保存时间", "收到时间", "总分", "错误", "文件"]))
+    head = ["报送", "年度", "状态", "工作簿保存时间", "收到时间", "总分", "错误", "文件"]
+    if any(i["project_key"] for i in items):  # the unit has per-project returns: say which form/project each is
+        for row, i in zip(body, items, strict=True):
+            row.insert(1, _project(i))
+        head.insert(1, "表（项目）")
+    typer.echo(table(body, head))
     for c in choices:
         typer.echo(f"选择记录：{c['chosen_at']} {c['chosen_by'] or ''} 把 #{c['submission_id']} 设为当前"
                    + (f"（原为 #{c['previous_id']}）" if c["previous_id"] else ""))
     typer.echo("用 jixiao use 预算编码 报送编号 选择当前报表。")
+
+
+def _project(i: dict) -> str:
+    if not i["project_key"]:
+        return "附件3-2"
+    code = f"，{i['project_code']}" if i["project_code"] else ""
+    return f"附件3-1（{i['project_name'] or i['project_key']}{code}）"
 
 
 def _state(i: dict) -> str:
@@ -81,7 +96,9 @@ def use_cmd(
     finally:
         store.close()
     prev = done["previous"]
-    typer.echo(f"已把 #{submission}（{done['submission']['source_path']}）设为 {unit} 的当前报表"
+    sub = done["submission"]
+    whose = f"{unit} 项目“{sub['project_name'] or sub['project_key']}”" if sub.get("project_key") else unit
+    typer.echo(f"已把 #{submission}（{sub['source_path']}）设为 {whose} 的当前报表"
                + (f"，原当前为 #{prev['id']}（{prev['source_path']}）" if prev and prev["id"] != submission else "")
                + "。已记录这次选择。")
 

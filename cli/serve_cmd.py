@@ -42,7 +42,7 @@ def demo_db() -> Path:
         clean = [s for s in result.status if s.state == "通过"]
         if clean:
             review.decide(store, YEAR, clean[0].budget_code, review.APPROVE, "演示", "数据完整，同意")
-        tampered = store.db.execute("SELECT budget_code FROM submissions WHERE is_current = 1 AND year = ? "
+        tampered = store.db.execute("SELECT budget_code FROM submissions WHERE is_current = 1 AND year = ? AND project_key = '' "
                                     "AND errors > 0 AND cached_total != total", (YEAR,)).fetchall()
         for (code,) in tampered[:1]:
             review.decide(store, YEAR, code, review.RETURN, "演示",

@@ -52,7 +52,8 @@ def test_generate_one_workbook_per_project_and_they_verify(tmp_path):
     roster.write_text(GOOD, encoding="utf-8")
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "cli.main", "generate", "--form", "xiangmu", "--roster", str(roster),
-                        "--year", "2021", "--out-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                        "--year", "2021", "--out-dir", str(out), "--db", str(tmp_path / "j.sqlite")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     files = sorted(out.glob("*.xlsx"))
     assert len(files) == 3
@@ -62,6 +63,7 @@ def test_generate_one_workbook_per_project_and_they_verify(tmp_path):
                  "not_recalculated"}
     assert not [f for f in v.findings if f.code in integrity]
     again = subprocess.run([sys.executable, "-m", "cli.main", "generate", "--form", "xiangmu", "--roster",
-                            str(roster), "--year", "2021", "--out-dir", str(out)], cwd=ROOT, capture_output=True,
+                            str(roster), "--year", "2021", "--out-dir", str(out), "--db", str(tmp_path / "j.sqlite")],
+                           cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 2 and "Traceback" not in again.stderr  # never overwrites without --force

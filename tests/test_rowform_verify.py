@@ -92,8 +92,8 @@ def test_verify_through_the_entry_point(tmp_path):
     assert any(f["code"] == "invalid_input" and f["where"] == "output" for f in d["findings"])
 
 
-def test_collect_keeps_a_project_return_out_of_the_units_slot(tmp_path):
-    """Until the store keys returns by form and project, a 附件3-1 return never replaces a unit's 附件3-2."""
+def test_collect_stores_a_project_return_under_its_own_key(tmp_path):
+    """A 附件3-1 return is kept as its project's current return; the unit's 附件3-2 slot stays empty."""
     from workbook.collect import collect
     from workbook.store import Store
 
@@ -102,5 +102,8 @@ def test_collect_keeps_a_project_return_out_of_the_units_slot(tmp_path):
     (folder / "项目.xlsx").write_bytes(factory().build(UNIT, CASES["full"]))
     with Store(tmp_path / "j.sqlite") as store:
         summary = collect([folder], store, workers=1)
-        assert summary.rejected_count == 1 and "按项目报送" in summary.rejected[0][1]
+        assert summary.new == 1 and summary.rejected_count == 0
         assert store.current(2021) == []
+        (row,) = store.current(2021, form="jixiao.xiangmu")
+        assert (row["budget_code"], row["project_key"], row["project_name"]) == ("200009", "XM2021-01", "就业技能培训项目")
+        assert row["report"]["total"] == 100 and row["return"]["unit"]["project_code"] == "XM2021-01"

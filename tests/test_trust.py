@@ -408,7 +408,7 @@ def test_version_1_store_is_migrated(tmp_path):
     res = jx("status", "--year", 2021, "--db", db)
     assert res.returncode == 0 and "mail.xlsx" in res.stdout, res.stderr
     with sqlite3.connect(db) as c:
-        assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2]
+        assert [r[0] for r in c.execute("SELECT version FROM schema_migrations ORDER BY version")] == [1, 2, 3]
         assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
         assert len(c.execute("SELECT key FROM bureau_key").fetchone()[0]) == 64
 

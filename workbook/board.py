@@ -57,13 +57,14 @@ def board(store: Store, year: int, roster: list[Unit] | None = None) -> list[Boa
     db = store.db
     stats = {r[0]: (r[1], r[2]) for r in db.execute(
         "SELECT budget_code, COUNT(*), MAX(received_at) FROM submissions WHERE status = 'accepted' AND year = ? "
-        "GROUP BY budget_code", (year,))}
+        "AND project_key = '' GROUP BY budget_code", (year,))}
     held = dict(db.execute("SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NOT NULL AND year = ? "
-                           "GROUP BY budget_code", (year,)).fetchall())
+                           "AND project_key = '' GROUP BY budget_code", (year,)).fetchall())
     decisions = review._decisions(db, year)
     current = {}
     for r in db.execute("SELECT id, budget_code, unit_name, parent_dept, total, cached_total, grade, errors, warnings, "
-                        "unexplained_warnings FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ?",
+                        "unexplained_warnings FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? "
+                        "AND project_key = ''",
                         (year,)):
         current[r["budget_code"]] = r
     out: list[BoardRow] = []

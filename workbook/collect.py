@@ -35,6 +35,7 @@ class CollectSummary:
     skipped: list[str] = field(default_factory=list)  # files in the folders that are clearly not spreadsheets
     error_files: list[tuple[str, str]] = field(default_factory=list)  # (path, unit name) of returns with errors
     stored: int = 0  # files whose fate is committed to the store (what an interruption keeps)
+    fates: list[dict[str, Any]] = field(default_factory=list)  # every file: outcome, form, unit, project, year
 
     @property
     def new(self) -> int:
@@ -69,6 +70,7 @@ class CollectSummary:
             "versions_in_batch": [{"unit": k, "files": v} for k, v in self.versions.items()],
             "skipped": self.skipped,
             "with_errors_files": [{"file": p, "unit_name": u} for p, u in self.error_files],
+            "file_fates": self.fates,
         }
 
 
@@ -120,8 +122,29 @@ def collect(paths: Iterable[str | Path], store: Store, workers: int | None = Non
     return summary
 
 
+def _fate(v: Verification, stored: Stored) -> dict[str, Any]:
+    """One file's fate for `collect --json`: what happened, and whose return (form, unit, project, year) it is."""
+    unit = v.ret.unit or {}
+    rows = getattr(v.ret, "row_form", None) is not None
+    return {"file": v.ret.file, "outcome": stored.outcome, "submission_id": stored.submission_id,
+            "form": v.ret.template_id, "budget_code": unit.get("budget_code"), "unit_name": unit.get("unit_name"),
+            "year": unit.get("year"), "project_name": unit.get("project_name") if rows else None,
+            "project_code": (unit.get("project_code") or None) if rows else None,
+            "errors": v.count("error") if v.report is not None else None, "note": stored.note}
+
+
+def _unit_key(v: Verification) -> str:
+    """"code/year" for the unit form; "code/year/项目" for a per-project return."""
+    unit = v.ret.unit or {}
+    key = f"{unit.get('budget_code') or ''}/{unit.get('year') or ''}"
+    if getattr(v.ret, "row_form", None) is not None:
+        key += f"/{unit.get('project_code') or unit.get('project_name') or ''}"
+    return key
+
+
 def _tally(summary: CollectSummary, v: Verification, stored: Stored, batch: dict[str, list[str]]) -> None:
     summary.counts[stored.outcome] += 1
+    summary.fates.append(_fate(v, stored))
     path = v.ret.file
     if stored.outcome == REJECTED:
         reason = v.ret.rejected or stored.note or v.findings[0].message
@@ -131,9 +154,10 @@ def _tally(summary: CollectSummary, v: Verification, stored: Stored, batch: dict
         summary.held.append((path, stored.note or ""))
     elif stored.has_errors and stored.outcome != DUPLICATE:
         summary.with_errors += 1
-        summary.error_files.append((path, str((v.ret.unit or {}).get("unit_name") or "")))
-    unit = v.ret.unit or {}
-    key = f"{unit.get('budget_code') or ''}/{unit.get('year') or ''}"
+        unit = v.ret.unit or {}
+        project = f"（项目：{unit.get('project_name') or ''}）" if getattr(v.ret, "row_form", None) is not None else ""
+        summary.error_files.append((path, str(unit.get("unit_name") or "") + project))
+    key = _unit_key(v)
     if stored.outcome in (NEW, UPDATED, OLDER):
         batch[key].append(path)
     if stored.outcome == UPDATED and stored.previous:

@@ -48,7 +48,7 @@ def hints(store: Store, row: dict[str, Any], template: Template | None = None) -
             continue
         others = [r for r in store.db.execute(
             "SELECT budget_code, unit_name, json_extract(return_json, '$.inputs." + key + "') AS t FROM submissions "
-            "WHERE status = 'accepted' AND is_current = 1 AND year = ? AND budget_code IS NOT ?",
+            "WHERE status = 'accepted' AND is_current = 1 AND year = ? AND budget_code IS NOT ? AND project_key = ''",
             (row.get("year"), row.get("budget_code"))) if _norm(r["t"]) == text]
         if others:
             names = "、".join(f"{r['unit_name']}（{r['budget_code']}）" for r in others[:3])

@@ -1,7 +1,8 @@
 """A return's identity bound to its issuance: the MAC, and the identity checks verify and collect run.
 
 The bureau key (32 random bytes, hex) is created with the store and lives only there.  At generation
-the MAC over (return_id, 预算编码, year, template id, template version) is written into the workbook
+the MAC over (return_id, 预算编码, year, template id, template version; and for a per-project form such
+as 附件3-1 the project key: 项目编码, else 项目名称) is written into the workbook
 (custom property `jixiao_mac` and the hidden metadata sheet); the register of issued return_ids is
 kept in the store.  `mac()` is the one function that computes it, for writing and for checking.
 
@@ -27,17 +28,36 @@ REQUIRED = {"return_id": "报表编号", "budget_code": "预算编码", "year": 
             "template_version": "模板版本"}
 # Identity keys compared between the document properties and the metadata sheet.
 COMPARED = ("template_id", "template_version", "template_hash", "return_id", "unit_name", "budget_code",
-            "parent_dept", "year", "mac")
-IDENTITY_CELLS = {"unit_name", "budget_code", "parent_dept", "year"}
+            "parent_dept", "year", "mac", "project_name", "project_code")
+IDENTITY_CELLS = {"unit_name", "budget_code", "parent_dept", "year", "project_name", "project_code"}
 
 IDENTITY_CODES = {"mac_missing", "mac_invalid", "return_id_unknown", "return_id_mismatch", "return_id_reused",
                   "identity_missing", "identity_inconsistent"}
 
 
-def mac(key: str, return_id: str, budget_code: str, year: Any, template_id: str, template_version: str) -> str:
-    """HMAC-SHA256 (hex) under the bureau key over the identity fields, unit-separator joined."""
-    message = "\x1f".join(["jixiao-identity-1", str(return_id), str(budget_code), _year(year), str(template_id),
-                           str(template_version)])
+def project_key(code: Any, name: Any) -> str:
+    """A project's key within its unit: the 项目编码 when there is one, else the 项目名称 (whitespace-normalised)."""
+    code_text = "" if _blank(code) else " ".join(str(code).split())
+    return code_text or ("" if _blank(name) else " ".join(str(name).split()))
+
+
+def project_identity(code: Any, name: Any) -> str:
+    """What the MAC of a per-project return covers: its 项目编码 and 项目名称 (whitespace-normalised)."""
+    parts = ["" if _blank(v) else " ".join(str(v).split()) for v in (code, name)]
+    return "\x1f".join(parts) if any(parts) else ""
+
+
+def mac(key: str, return_id: str, budget_code: str, year: Any, template_id: str, template_version: str,
+        project: str = "") -> str:
+    """HMAC-SHA256 (hex) under the bureau key over the identity fields, unit-separator joined.
+
+    `project`: project_identity() of a per-project form (附件3-1); "" for the unit form, whose MAC is unchanged.
+    """
+    fields = ["jixiao-identity-1", str(return_id), str(budget_code), _year(year), str(template_id),
+              str(template_version)]
+    if project:
+        fields = ["jixiao-identity-2", *fields[1:], str(project)]
+    message = "\x1f".join(fields)
     return hmac.new(bytes.fromhex(key), message.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -102,8 +122,10 @@ class Issuance:
 
     key: str | None = None
     issued: Callable[[str], dict[str, Any] | None] | None = None  # return_id -> register row
-    signed_issue: Callable[[str, int | None], bool] | None = None  # was this unit issued a signed workbook that year?
-    current_owner: Callable[[str, str], str | None] | None = None  # (return_id, budget_code) -> other unit
+    # (budget_code, year, per-project template id or None): was this unit issued a signed workbook of that form?
+    signed_issue: Callable[..., bool] | None = None
+    # (return_id, budget_code, project_key) -> the other unit (and project) whose current return it already is
+    current_owner: Callable[..., str | None] | None = None
 
     @property
     def active(self) -> bool:
@@ -112,15 +134,19 @@ class Issuance:
 
 def issuance_findings(ret: Return, ctx: Issuance) -> list[Finding]:
     """MAC and register checks of one readable return (nothing when the context has neither)."""
-    if not ctx.active or ret.rejected is not None or ret.template is None:
+    if not ctx.active or ret.rejected is not None or (ret.template is None and ret.row_form is None):
         return []
     props = ret.meta
     rid, code, year = props.get("return_id") or "", props.get("budget_code") or "", props.get("year")
+    rows = ret.row_form is not None
+    project = project_key(props.get("project_code"), props.get("project_name")) if rows else ""
+    signed_project = project_identity(props.get("project_code"), props.get("project_name")) if rows else ""
+    tid = props.get("template_id") or ""
     out: list[Finding] = []
     given = props.get("mac")
     valid = False
     year_int = _int(year)
-    in_use = bool(ctx.signed_issue and ctx.signed_issue(str(code), year_int))
+    in_use = bool(ctx.signed_issue and ctx.signed_issue(str(code), year_int, tid if rows else None))
     record = ctx.issued(rid) if ctx.issued and not _blank(rid) else None
     if ctx.key is not None:
         if _blank(given):
@@ -133,11 +159,12 @@ def issuance_findings(ret: Return, ctx: Issuance) -> list[Finding]:
                                    "文件没有身份签名：它是在启用签名之前下发的工作簿（该单位该年度没有登记下发的记录），"
                                    "单位、年度和模板无法用签名证明，请与下发名单核对单位名称和预算编码"))
         else:
-            want = mac(ctx.key, rid, code, year, props.get("template_id") or "", props.get("template_version") or "")
+            want = mac(ctx.key, rid, code, year, tid, props.get("template_version") or "", signed_project)
             valid = hmac.compare_digest(want, str(given).strip().lower())
             if not valid:
+                what = "报表编号、预算编码、项目、年度或模板版本" if ret.row_form is not None else "报表编号、预算编码、年度或模板版本"
                 out.append(Finding("error", "mac_invalid", "docProps/custom.xml",
-                                   "身份签名不符：报表编号、预算编码、年度或模板版本在下发后被改动过"
+                                   f"身份签名不符：{what}在下发后被改动过"
                                    "（或不是用这个数据库的密钥下发的：请确认 --db 是下发时用的数据库）"))
     if ctx.issued is not None and not _blank(rid):
         if record is None and not valid and (in_use or not _blank(given)):
@@ -147,17 +174,19 @@ def issuance_findings(ret: Return, ctx: Issuance) -> list[Finding]:
             wrong = [f"{label}应为“{want}”，文件中为“{_show(got)}”" for label, want, got in (
                 ("预算编码", record["budget_code"], code), ("年度", _year(record["year"]), _year(year)),
                 ("模板", record["template_id"], props.get("template_id")),
-                ("模板版本", record["template_version"], props.get("template_version")))
+                ("模板版本", record["template_version"], props.get("template_version")),
+                ("项目", record.get("project_key") or "", project))
                 if _norm(want) != _norm(got)]
             if wrong:
                 out.append(Finding("error", "return_id_mismatch", "return_id",
                                    f"报表编号 {rid} 是下发给“{record.get('unit_name') or ''}”（预算编码 {record['budget_code']}）"
                                    f"{record['year']} 年度的：" + "；".join(wrong)))
     if ctx.current_owner is not None and not _blank(rid):
-        other = ctx.current_owner(rid, str(code))
+        other = ctx.current_owner(rid, str(code), project)
         if other:
+            whose = f"另一单位（预算编码 {other}）" if not project else f"另一单位或项目（{other}）"
             out.append(Finding("error", "return_id_reused", "return_id",
-                               f"报表编号 {rid} 已是另一单位（预算编码 {other}）的当前报表：同一份下发工作簿不能代表两个单位"))
+                               f"报表编号 {rid} 已是{whose}的当前报表：同一份下发工作簿不能代表两个单位或项目"))
     return out
 
 

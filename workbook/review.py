@@ -123,12 +123,12 @@ def reviews(store: Store, year: int) -> dict[str, Review]:
     decisions = _decisions(store.db, year)
     return {row["budget_code"]: derive(row["id"], decisions.get(row["budget_code"], []))
             for row in store.db.execute("SELECT id, budget_code FROM submissions WHERE status = 'accepted' "
-                                        "AND is_current = 1 AND year = ?", (year,))}
+                                        "AND is_current = 1 AND year = ? AND project_key = ''", (year,))}
 
 
 def review_of(store: Store, year: int, budget_code: str) -> Review:
     row = store.db.execute("SELECT id FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? "
-                           "AND budget_code = ?", (year, budget_code)).fetchone()
+                           "AND budget_code = ? AND project_key = ''", (year, budget_code)).fetchone()
     return derive(row["id"] if row else None, _decisions(store.db, year, budget_code).get(budget_code, []))
 
 
@@ -151,7 +151,7 @@ def decide(store: Store, year: int, budget_code: str, action: str, who: str, rea
     db.execute("BEGIN IMMEDIATE")
     try:
         row = db.execute("SELECT id, sha256, errors FROM submissions WHERE status = 'accepted' AND is_current = 1 "
-                         "AND year = ? AND budget_code = ?", (year, budget_code)).fetchone()
+                         "AND year = ? AND budget_code = ? AND project_key = ''", (year, budget_code)).fetchone()
         if row is None:
             raise ReviewError(f"{year} 年度没有预算编码为 {budget_code} 的单位的有效报表", 404)
         if submission_id is not None and submission_id != row["id"]:

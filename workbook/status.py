@@ -1,4 +1,4 @@
-"""Submission monitoring: roster against received returns."""
+"""Submission monitoring: roster against received returns (the unit form), and per-project returns."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ class UnitStatus:
     file: str | None = None
     in_roster: bool = True
     held: int = 0  # returns held as 待核实 (identity in doubt) claiming this unit
+    projects: int = 0  # current per-project returns (附件3-1) of this unit
+    project_errors: int = 0  # of those, how many have errors
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,10 +37,12 @@ def unit_status(store: Store, year: int, roster: list[Unit] | None = None) -> li
     """One status per roster unit (and per unit that returned without being on the roster)."""
     current = {r["budget_code"]: r for r in store.current(year)}
     counts = dict(store.db.execute(
-        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NULL AND year=? GROUP BY budget_code",
+        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NULL AND year=? AND project_key = '' "
+        "GROUP BY budget_code",
         (year,)).fetchall())
     held = dict(store.db.execute(
-        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NOT NULL AND year=? GROUP BY budget_code",
+        "SELECT budget_code, COUNT(*) FROM submissions WHERE hold IS NOT NULL AND year=? AND project_key = '' "
+        "GROUP BY budget_code",
         (year,)).fetchall())
     out: list[UnitStatus] = []
     seen = set()
@@ -53,8 +57,12 @@ def unit_status(store: Store, year: int, roster: list[Unit] | None = None) -> li
     for code, r in current.items():
         if code not in seen:
             out.append(_from_row(r, counts.get(code, 0), roster is None))
+    projects = {r[0]: (r[1], r[2]) for r in store.db.execute(
+        "SELECT budget_code, COUNT(*), SUM(errors > 0) FROM submissions WHERE status = 'accepted' AND is_current = 1 "
+        "AND year = ? AND project_key != '' GROUP BY budget_code", (year,))}
     for s in out:
         s.held = held.get(s.budget_code, 0)
+        s.projects, s.project_errors = (int(x or 0) for x in projects.get(s.budget_code, (0, 0)))
     return sorted(out, key=lambda s: (ORDER[s.state], s.budget_code))
 
 
@@ -69,3 +77,53 @@ def years_present(store: Store) -> list[int]:
     rows = store.db.execute(
         "SELECT DISTINCT year FROM submissions WHERE status = 'accepted' AND year IS NOT NULL ORDER BY year")
     return [int(r[0]) for r in rows]
+
+
+@dataclass
+class ProjectStatus:
+    """One per-project return (附件3-1): the current one of its key, or one held as 待核实."""
+
+    budget_code: str
+    unit_name: str
+    project_name: str
+    project_code: str
+    state: str
+    total: float | None = None
+    grade: str | None = None
+    errors: int = 0
+    unexplained_warnings: int = 0
+    submissions: int = 0
+    file: str | None = None
+    submission_id: int | None = None
+    hold: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def project_status(store: Store, year: int, form: str) -> list[ProjectStatus]:
+    """Every project of `form` (a per-project template id) with a return in `year`: its current return's
+    state, or 待核实 when only held returns claim it; ordered by state, then unit and project."""
+    db = store.db
+    counts = {(r[0], r[1]): r[2] for r in db.execute(
+        "SELECT budget_code, project_key, COUNT(*) FROM submissions WHERE template_id = ? AND year = ? "
+        "AND hold IS NULL GROUP BY budget_code, project_key", (form, year))}
+    out: list[ProjectStatus] = []
+    seen = set()
+    for r in store.iter_current(year, form):
+        seen.add((r["budget_code"], r["project_key"]))
+        state = ERRORS if r["errors"] else (UNEXPLAINED if r["unexplained_warnings"] else PASSED)
+        out.append(ProjectStatus(r["budget_code"] or "", r["unit_name"] or "", r["project_name"] or "",
+                                 r["project_code"] or "", state, r["total"], r["grade"], r["errors"],
+                                 r["unexplained_warnings"], counts.get((r["budget_code"], r["project_key"]), 0),
+                                 r["source_path"], r["id"]))
+    for r in db.execute("SELECT id, budget_code, unit_name, project_name, project_code, project_key, source_path, hold "
+                        "FROM submissions WHERE template_id = ? AND year = ? AND hold IS NOT NULL ORDER BY id DESC",
+                        (form, year)):
+        if (r["budget_code"], r["project_key"]) in seen:
+            continue
+        seen.add((r["budget_code"], r["project_key"]))
+        out.append(ProjectStatus(r["budget_code"] or "", r["unit_name"] or "", r["project_name"] or "",
+                                 r["project_code"] or "", HELD, file=r["source_path"], submission_id=r["id"],
+                                 hold=r["hold"]))
+    return sorted(out, key=lambda s: (ORDER[s.state], s.budget_code, s.project_code or s.project_name))

@@ -2,9 +2,12 @@
 
 - The same file twice (same sha256) is recognised and stored once; a rejected file is recorded per
   file (path and hash), so two identical empty files are two rejections.
-- A unit's current return is its newest by the workbook's own save time (docProps/core.xml
-  modified, then file mtime), never by file name or arrival order; a return with an identity error
-  is held (待核实) and never becomes current.  The clerk may choose the current one (logged).
+- A return is keyed by (template_id, budget_code, project_key, year): project_key is "" for the unit
+  form (附件3-2) and the project code (else name) for a per-project form (附件3-1), so a unit's 附件3-2
+  and each of its projects have their own current return.  The current return of a key is its newest
+  by the workbook's own save time (docProps/core.xml modified, then file mtime), never by file name or
+  arrival order; a return with an identity error is held (待核实) and never becomes current.  The clerk
+  may choose the current one (logged).
 - The register of issued workbooks and the bureau key live here (see workbook/identity.py).
 - Every write is one IMMEDIATE transaction, so concurrent collect processes lose nothing; writers
   wait a bounded time; readers open the file read-only and never wait.
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .identity import Issuance
+from .identity import Issuance, project_key
 from .store_schema import (
     SCHEMA_VERSION,
     StoreError,
@@ -35,7 +38,10 @@ from .store_schema import (
 from .store_schema import now as _now
 from .verify import Verification
 
-__all__ = ["Store", "StoreError", "Stored", "SCHEMA_VERSION", "OUTCOME_ZH"]
+__all__ = ["Store", "StoreError", "Stored", "SCHEMA_VERSION", "OUTCOME_ZH", "ALL_FORMS", "UNIT_FORM_SQL"]
+
+ALL_FORMS = "*"  # history(..., form=ALL_FORMS): the unit form and every per-project form
+UNIT_FORM_SQL = "project_key = ''"  # the unit form (附件3-2) rows of `submissions`
 
 NEW, UPDATED, DUPLICATE, REJECTED = "new", "updated", "duplicate", "rejected"
 HELD, OLDER = "held", "older"
@@ -142,28 +148,39 @@ class Store:
 
     def register(self, rows: Iterable[dict[str, Any]]) -> int:
         """Record issued workbooks (return_id, budget_code, unit_name, parent_dept, year, template_id,
-        template_version, file) in one transaction."""
+        template_version, file; project_code and project_name for a per-project form) in one transaction."""
         now = _now()
         data = [(r["return_id"], r["budget_code"], r.get("unit_name"), r.get("parent_dept"), int(r["year"]),
-                 r["template_id"], r["template_version"], now, r.get("file")) for r in rows]
+                 r["template_id"], r["template_version"], now, r.get("file"), _text(r.get("project_code")),
+                 _text(r.get("project_name")), project_key(r.get("project_code"), r.get("project_name")))
+                for r in rows]
         with self._write() as cur:
-            cur.executemany("INSERT INTO issued VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
+            cur.executemany("INSERT INTO issued (return_id, budget_code, unit_name, parent_dept, year, template_id, "
+                            "template_version, issued_at, file, project_code, project_name, project_key) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
         return len(data)
 
     def issued(self, return_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM issued WHERE return_id = ?", (return_id,)).fetchone()
         return dict(row) if row else None
 
-    def signed_issue(self, budget_code: str, year: int | None) -> bool:
-        """Was this unit issued a registered (signed) workbook for that year?"""
-        return self.db.execute("SELECT 1 FROM issued WHERE budget_code = ? AND year IS ? LIMIT 1",
-                               (budget_code, year)).fetchone() is not None
+    def signed_issue(self, budget_code: str, year: int | None, form: str | None = None) -> bool:
+        """Was this unit issued a registered (signed) workbook for that year: of the unit form (form=None),
+        or of that per-project form (its template id)?"""
+        where, args = ("template_id = ?", (form,)) if form else ("project_key = ''", ())
+        return self.db.execute(f"SELECT 1 FROM issued WHERE budget_code = ? AND year IS ? AND {where} LIMIT 1",
+                               (budget_code, year, *args)).fetchone() is not None
 
-    def current_owner(self, return_id: str, budget_code: str) -> str | None:
+    def current_owner(self, return_id: str, budget_code: str, project: str = "") -> str | None:
+        """The other unit (and project) whose current return this return_id already is, if any."""
         row = self.db.execute(
-            "SELECT budget_code FROM submissions WHERE return_id = ? AND is_current = 1 AND budget_code IS NOT ? "
-            "LIMIT 1", (return_id, budget_code)).fetchone()
-        return row[0] if row else None
+            "SELECT budget_code, project_key, project_name FROM submissions WHERE return_id = ? AND is_current = 1 "
+            "AND (budget_code IS NOT ? OR project_key IS NOT ?) LIMIT 1", (return_id, budget_code, project)).fetchone()
+        if row is None:
+            return None
+        if not row[1]:
+            return row[0]
+        return f"预算编码 {row[0]}，项目 {row[2] or row[1]}"
 
     def issuance(self) -> Issuance:
         """The identity-check context: key, register, current returns."""
@@ -210,14 +227,6 @@ class Store:
         now = _now()
         if v.report is None:
             return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))
-        if getattr(ret, "row_form", None) is not None:
-            # The store keys a return by unit and year; a per-project form needs its own key (form, project)
-            # before it can be kept beside the unit's 附件3-2 without replacing it.
-            why = (f"{ret.row_form.title}（{ret.template_id}）已读取和核验，"
-                   "但数据库暂不收存按项目报送的表（请用 jixiao verify 查看结果）")
-            stored = self._reject(path, ret.sha256 or "", why)
-            stored.note = why
-            return stored
         data = v.to_dict()
         return_part = {k: data.get(k) for k in ("file", "sha256", "template", "return_id", "unit", "inputs", "notes",
                                                  "explanations", "tables")}
@@ -228,6 +237,8 @@ class Store:
         unit = ret.unit or {}
         year = _int(unit.get("year"))
         code = str(unit.get("budget_code") or "") or None
+        pcode, pname, pkey = _project(ret)
+        tid = ret.template_id
         mtime = file_mtime if file_mtime is not None else mtime_text(path)
         with self._write() as cur:
             row = cur.execute("SELECT * FROM submissions WHERE sha256 = ?", (ret.sha256,)).fetchone()
@@ -236,12 +247,13 @@ class Store:
                             (row["id"], path, now, DUPLICATE))
                 note, current = None, None
                 if not row["is_current"] and row["hold"] is None:
-                    cur_row = self._current_row(cur, row["budget_code"], row["year"])
+                    cur_row = self._current_row(cur, row["template_id"], row["budget_code"], row["project_key"],
+                                                row["year"])
                     if cur_row is not None and cur_row["id"] != row["id"]:
                         current = _brief(cur_row)
                         note = f"重新报送了旧版本（#{row['id']}）；当前仍为 #{cur_row['id']}（{cur_row['source_path']}）"
                 return Stored(DUPLICATE, row["id"], bool(row["errors"]), current=current, note=note or row["hold"])
-            previous = None if hold else self._current_row(cur, code, year)
+            previous = None if hold else self._current_row(cur, tid, code, pkey, year)
             newer = previous is None or (save_key(ret.saved_at, mtime)
                                          >= save_key(previous["saved_at"], previous["file_mtime"]))
             outcome = HELD if hold else (NEW if previous is None else (UPDATED if newer else OLDER))
@@ -249,15 +261,17 @@ class Store:
                 """INSERT INTO submissions (sha256, received_at, source_path, status, reason, template_id,
                    template_version, return_id, budget_code, unit_name, parent_dept, year, total, cached_total, grade,
                    errors, warnings, unexplained_warnings, is_current, return_json, report_json, hold, saved_at,
-                   file_mtime)
-                   VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   file_mtime, project_code, project_name, project_key)
+                   VALUES (?, ?, ?, 'accepted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                           ?)""",
                 (ret.sha256, now, path, hold, ret.template_id, ret.template_version, ret.return_id, code,
                  _text(unit.get("unit_name")), _text(unit.get("parent_dept")), year,
                  data.get("total"), _float(data.get("cached_total")), data.get("grade"), v.count("error"),
                  v.count("warning"), v.count("warning", unexplained=True),
                  1 if outcome in (NEW, UPDATED) else 0,
                  json.dumps(return_part, ensure_ascii=False, default=str),
-                 json.dumps(report_part, ensure_ascii=False, default=str), hold, ret.saved_at, mtime))
+                 json.dumps(report_part, ensure_ascii=False, default=str), hold, ret.saved_at, mtime, pcode, pname,
+                 pkey))
             new_id = cur.lastrowid
             if outcome == UPDATED:
                 cur.execute("UPDATE submissions SET is_current = 0, superseded_by = ? WHERE id = ?",
@@ -286,12 +300,15 @@ class Store:
             return Stored(REJECTED, cur.lastrowid, True)
 
     @staticmethod
-    def _current_row(cur, code: str | None, year: int | None) -> sqlite3.Row | None:
-        return cur.execute("SELECT * FROM submissions WHERE budget_code IS ? AND year IS ? AND is_current = 1",
-                           (code, year)).fetchone()
+    def _current_row(cur, template_id: str | None, code: str | None, project: str, year: int | None
+                     ) -> sqlite3.Row | None:
+        """The current submission of one key (template_id, budget_code, project_key, year)."""
+        return cur.execute("SELECT * FROM submissions WHERE template_id IS ? AND budget_code IS ? AND project_key = ? "
+                           "AND year IS ? AND is_current = 1", (template_id, code, project, year)).fetchone()
 
     def use(self, budget_code: str, submission_id: int, chosen_by: str | None = None) -> dict[str, Any]:
-        """Make a submission its unit's current return (the clerk's choice), and log the choice."""
+        """Make a submission the current return of its key (the unit's 附件3-2, or one project's 附件3-1:
+        the clerk's choice), and log the choice."""
         with self._write() as cur:
             row = cur.execute("SELECT * FROM submissions WHERE id = ?", (submission_id,)).fetchone()
             if row is None:
@@ -300,33 +317,38 @@ class Store:
                 raise StoreError(f"报送 #{submission_id} 属于预算编码 {row['budget_code']}，不是 {budget_code}")
             if row["hold"]:
                 raise StoreError(f"报送 #{submission_id} 身份待核实（{row['hold']}），不能作为当前报表")
-            previous = self._current_row(cur, budget_code, row["year"])
+            previous = self._current_row(cur, row["template_id"], budget_code, row["project_key"], row["year"])
             if previous is not None and previous["id"] != submission_id:
                 cur.execute("UPDATE submissions SET is_current = 0, superseded_by = ? WHERE id = ?",
                             (submission_id, previous["id"]))
             cur.execute("UPDATE submissions SET is_current = 1, superseded_by = NULL WHERE id = ?", (submission_id,))
-            cur.execute("INSERT INTO choices (budget_code, year, submission_id, previous_id, chosen_at, chosen_by) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (budget_code, row["year"], submission_id,
-                                                      previous["id"] if previous is not None else None, _now(),
-                                                      chosen_by))
+            cur.execute("INSERT INTO choices (budget_code, year, submission_id, previous_id, chosen_at, chosen_by, "
+                        "template_id, project_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (budget_code, row["year"], submission_id, previous["id"] if previous is not None else None,
+                         _now(), chosen_by, row["template_id"], row["project_key"]))
         return {"submission": _brief(row), "previous": _brief(previous) if previous is not None else None}
 
     # -- reading -----------------------------------------------------------
-    def current(self, year: int) -> list[dict[str, Any]]:
-        """The current accepted submission of every unit for a year, with its JSON decoded."""
-        return list(self.iter_current(year))
+    def current(self, year: int, form: str | None = None) -> list[dict[str, Any]]:
+        """The current accepted submission of every unit (form=None: the unit form, 附件3-2) or of every
+        project (form=a per-project template id, e.g. "jixiao.xiangmu") for a year, with its JSON decoded."""
+        return list(self.iter_current(year, form))
 
-    def iter_current(self, year: int):
-        """Like current(), one row at a time (for consolidating thousands of returns in bounded memory)."""
+    def iter_current(self, year: int, form: str | None = None):
+        """Like current(), one row at a time (for consolidating thousands of returns in bounded memory);
+        ordered by budget_code (and project_key)."""
+        where, args = _form_where(form)
         cur = self.db.execute(
-            "SELECT * FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? ORDER BY budget_code",
-            (year,))
+            f"SELECT * FROM submissions WHERE status = 'accepted' AND is_current = 1 AND year = ? AND {where} "
+            "ORDER BY budget_code, project_key", (year, *args))
         for row in cur:
             yield self._decode(row)
 
-    def history(self, budget_code: str, year: int | None = None) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM submissions WHERE budget_code = ? AND (? IS NULL OR year = ?) ORDER BY id",
-                               (budget_code, year, year)).fetchall()
+    def history(self, budget_code: str, year: int | None = None, form: str | None = None) -> list[dict[str, Any]]:
+        """A unit's submissions, oldest first: form=None the unit form only, ALL_FORMS every form, or one form."""
+        where, args = (("1", ()) if form == ALL_FORMS else _form_where(form))
+        rows = self.db.execute(f"SELECT * FROM submissions WHERE budget_code = ? AND (? IS NULL OR year = ?) AND {where} "
+                               "ORDER BY id", (budget_code, year, year, *args)).fetchall()
         return [self._decode(r) for r in rows]
 
     def choices(self, budget_code: str) -> list[dict[str, Any]]:
@@ -336,7 +358,8 @@ class Store:
     def held(self, year: int | None = None) -> list[dict[str, Any]]:
         """Returns held as 待核实 (identity errors), newest first."""
         return [dict(r) for r in self.db.execute(
-            "SELECT id, received_at, source_path, budget_code, unit_name, year, return_id, hold FROM submissions "
+            "SELECT id, received_at, source_path, budget_code, unit_name, year, return_id, hold, template_id, "
+            "project_name, project_key FROM submissions "
             "WHERE hold IS NOT NULL AND (? IS NULL OR year = ?) ORDER BY id DESC", (year, year))]
 
     def rejected(self, outstanding: bool = False) -> list[dict[str, Any]]:
@@ -358,7 +381,7 @@ class Store:
         """Inputs of next year's workbook taken from this year's current return: 上年三公经费预算数/决算数, 上年结转."""
         row = self.db.execute(
             "SELECT return_json, report_json FROM submissions WHERE status = 'accepted' AND is_current = 1 "
-            "AND budget_code = ? AND year = ?", (budget_code, year)).fetchone()
+            f"AND budget_code = ? AND year = ? AND {UNIT_FORM_SQL}", (budget_code, year)).fetchone()
         if row is None:
             return {}
         ret, rep = json.loads(row["return_json"]), json.loads(row["report_json"])
@@ -383,7 +406,29 @@ class Store:
 def _brief(row: sqlite3.Row | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {k: row[k] for k in ("id", "source_path", "budget_code", "year", "saved_at", "file_mtime", "received_at")}
+    return {k: row[k] for k in ("id", "source_path", "budget_code", "year", "saved_at", "file_mtime", "received_at",
+                                "project_key", "project_name")}
+
+
+def _form_where(form: str | None) -> tuple[str, tuple[Any, ...]]:
+    """SQL selecting one form's submissions: None = the unit form (附件3-2), else that template id."""
+    if form is None:
+        return UNIT_FORM_SQL, ()
+    return "template_id = ?", (form,)
+
+
+def _project(ret: Any) -> tuple[str | None, str | None, str]:
+    """(project_code, project_name, project_key) of a return: all empty for the unit form.
+
+    A per-project return always has a non-empty key: without code and name it falls back to its
+    return_id (such a return is flagged by verification and held when signed)."""
+    if getattr(ret, "row_form", None) is None:
+        return None, None, ""
+    unit = ret.unit or {}
+    code = _text(unit.get("project_code")) or _text(ret.meta.get("project_code"))
+    name = _text(unit.get("project_name")) or _text(ret.meta.get("project_name"))
+    key = project_key(code, name) or f"#{ret.return_id or ret.sha256 or ''}"
+    return (" ".join(code.split()) if code else None), (" ".join(name.split()) if name else None), key
 
 
 def _int(v: Any) -> int | None:

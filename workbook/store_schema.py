@@ -107,9 +107,26 @@ DELETE FROM sightings WHERE submission_id IN (SELECT id FROM submissions WHERE s
 DELETE FROM submissions WHERE status = 'rejected';
 """
 
+# Per-project forms (附件3-1): a submission is keyed by (template_id, budget_code, project_key, year);
+# project_key is "" for the unit form (附件3-2), so every older row keeps its meaning.
+V3 = """
+ALTER TABLE submissions ADD COLUMN project_code TEXT;
+ALTER TABLE submissions ADD COLUMN project_name TEXT;
+ALTER TABLE submissions ADD COLUMN project_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX submissions_form_key ON submissions (template_id, budget_code, project_key, year, is_current);
+ALTER TABLE issued ADD COLUMN project_code TEXT;
+ALTER TABLE issued ADD COLUMN project_name TEXT;
+ALTER TABLE issued ADD COLUMN project_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX issued_form_unit_year ON issued (template_id, budget_code, year);
+ALTER TABLE choices ADD COLUMN template_id TEXT;
+ALTER TABLE choices ADD COLUMN project_key TEXT NOT NULL DEFAULT '';
+UPDATE choices SET template_id = (SELECT template_id FROM submissions WHERE submissions.id = choices.submission_id)
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "submissions, sightings, meta", V1),
     (2, "issuance register, bureau key, held returns, save times, rejections, choices", V2),
+    (3, "per-project forms: project code, name and key on submissions, issued and choices", V3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -133,6 +150,11 @@ EXPECTED = {
         "choices": {"id", "budget_code", "year", "submission_id", "previous_id", "chosen_at", "chosen_by"},
         "schema_migrations": {"version", "name", "applied_at"}},
 }
+_PROJECT = {"project_code", "project_name", "project_key"}
+EXPECTED[3] = {**EXPECTED[2],
+               "submissions": EXPECTED[2]["submissions"] | _PROJECT,
+               "issued": EXPECTED[2]["issued"] | _PROJECT,
+               "choices": EXPECTED[2]["choices"] | {"template_id", "project_key"}}
 JIXIAO_TABLES = set(EXPECTED[SCHEMA_VERSION])
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -61,7 +61,7 @@ def routes(desk: Desk) -> list[Route]:
         """The district workbook (or CSV zip) of the year, or of the board's filter, written into `folder`."""
         with settings.store() as store:
             total = store.db.execute("SELECT COUNT(*) FROM submissions WHERE status = 'accepted' AND is_current = 1 "
-                                     "AND year = ?", (year,)).fetchone()[0]
+                                     "AND year = ? AND project_key = ''", (year,)).fetchone()[0]
             if job:
                 job.progress(0, total, "正在读取报表")
             tables, filtered = summary_tables(store, year, params, job)

@@ -13,7 +13,7 @@ from ..form.layout import Ctx
 from ..form.rowform import RowForm
 from ..form.rowplan import build_row_plan
 from ..form.unit import Unit
-from ..identity import mac
+from ..identity import mac, project_identity
 from ..rowengine import score_row_form
 from .api import DEFAULT_PASSWORD
 from .patch import BaseWorkbook
@@ -49,7 +49,8 @@ class RowWorkbookFactory:
         for key in ("unit_name", "budget_code", "parent_dept", "year", "project_name", "project_code"):
             meta[key] = str(raw.get(key) or "")
         if self.key:
-            meta["mac"] = mac(self.key, meta["return_id"], meta["budget_code"], meta["year"], f.id, f.version)
+            meta["mac"] = mac(self.key, meta["return_id"], meta["budget_code"], meta["year"], f.id, f.version,
+                              project_identity(meta["project_code"], meta["project_name"]))
         return self.base.render(ctx, meta, {})
 
     def write(self, path: str | Path, unit: Unit | None = None, values: dict[str, Any] | None = None,
