@@ -9,8 +9,11 @@ caches), as tests/test_trust.py does for 附件3-2; forgeries are zip/XML edits 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from . import forge
 from .conftest import seed_inputs
 from .helpers import unit_values
 from .test_rowform_workbook import full, row
-from .test_trust import jx
+from .test_trust import ROOT, jx
 
 FORM = "jixiao.xiangmu"
 DATA = Path(__file__).resolve().parent / "data"
@@ -282,9 +285,12 @@ def test_project_workbooks_issued_unsigned(tmp_path):
 
 def test_a_main_store_is_migrated_and_keeps_its_unit_returns(tmp_path):
     """tests/data/store-v2.sqlite was written by jixiao before this change (schema 2): one unit issued,
-    its 附件3-2 collected and chosen by the clerk."""
+    its 附件3-2 (tests/data/store-v2-return.xlsx, signed then) collected and chosen by the clerk."""
     db = tmp_path / "old.sqlite"
     shutil.copy(DATA / "store-v2.sqlite", db)
+    old_return = tmp_path / "old" / "100001-甲单位.xlsx"
+    old_return.parent.mkdir()
+    shutil.copy(DATA / "store-v2-return.xlsx", old_return)
     with sqlite3.connect(db) as c:
         assert [r[0] for r in c.execute("SELECT version FROM schema_migrations")] == [1, 2]
         (rid,) = c.execute("SELECT return_id FROM issued").fetchone()
@@ -319,3 +325,26 @@ def test_a_main_store_is_migrated_and_keeps_its_unit_returns(tmp_path):
         assert len(s.current(2021)) == 1 and len(s.current(2021, form=FORM)) == 1
     hist = jx("history", "100001", "--db", db)
     assert "附件3-1（就业培训，XM01）" in hist.stdout and "选择记录" in hist.stdout
+    res = jx("verify", old_return, "--db", db, "--json")  # a workbook signed before the change still verifies
+    assert res.returncode == 0 and not _codes(res)[0] & IDENTITY, res.stdout[:2000]
+    res = jx("collect", old_return.parent, "--db", db, "--json")
+    assert json.loads(res.stdout)["file_fates"][0]["outcome"] == "duplicate"
+
+
+def test_generate_projects_registers_in_the_default_store(tmp_path):
+    def jx_here(*args):  # run in tmp_path: the default store is ./jixiao.sqlite
+        return subprocess.run([sys.executable, "-m", "cli.main", *map(str, args)], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=180, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    (tmp_path / "projects.csv").write_text(PROJECTS, encoding="utf-8")
+    res = jx_here("generate", "--form", "xiangmu", "--roster", tmp_path / "projects.csv", "--year", 2021, "--out-dir",
+                  tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    with Store(tmp_path / "jixiao.sqlite", readonly=True) as s:
+        got = {(r[0], r[1]) for r in s.db.execute("SELECT budget_code, project_key FROM issued")}
+    assert got == {("100001", "XM01"), ("100001", "信息系统运维"), ("100002", "XM09")}
+    again = jx_here("generate", "--form", "xiangmu", "--roster", tmp_path / "projects.csv", "--year", 2021,
+                    "--out-dir", tmp_path / "out")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    with Store(tmp_path / "jixiao.sqlite", readonly=True) as s:  # nothing written, nothing registered twice
+        assert s.db.execute("SELECT COUNT(*) FROM issued").fetchone()[0] == 3
