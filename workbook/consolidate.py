@@ -54,6 +54,8 @@ CODE_ZH = {
     "exceeds_base": "超过基数", "zero_base": "基数为 0 却有支出", "note_missing": "未说明扣分原因",
     "text_mismatch": "文字与表格不符", "not_applicable": "指标不适用", "leased_assets": "有出租资产",
     "target_deviation": "指标值偏离", "text_too_long": "文字超长",
+    "projects_exceed_unit": "项目执行数超过项目支出", "projects_missing": "缺少项目支出绩效自评表",
+    "cross_check_skipped": "未做跨表核对",
 }
 FINDING_COLUMNS = ["预算编码", "单位名称", "主管部门", "严重程度", "问题", "位置", "说明", "已说明", "审核说明", "代码"]
 SHEETS = ("汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送")  # the tables, in order

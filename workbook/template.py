@@ -49,8 +49,11 @@ FINDING_CODES = {
     "text_mismatch": "warning",
     "target_deviation": "warning",
     "text_too_long": "warning",
+    "projects_exceed_unit": "warning",
+    "projects_missing": "warning",
     "not_applicable": "info",
     "leased_assets": "info",
+    "cross_check_skipped": "info",
 }
 
 
