@@ -103,9 +103,12 @@ class _Agg:
     counted: int = 0
     budget: Decimal = ZERO
     executed: Decimal = ZERO
-    scores: list[float] = field(default_factory=list)
+    scored: int = 0
+    score_sum: float = 0.0
+    low: float | None = None
+    high: float | None = None
     grades: dict[str, int] = field(default_factory=lambda: dict.fromkeys(GRADES, 0))
-    units: set[str] = field(default_factory=set)
+    units: set[str] | None = None  # budget codes (departments and the district only)
 
     def add(self, counted: bool, budget: Decimal | None, executed: Decimal | None, total: Any, grade: Any) -> None:
         self.projects += 1
@@ -115,7 +118,11 @@ class _Agg:
         self.budget += budget or ZERO
         self.executed += executed or ZERO
         if isinstance(total, int | float) and not isinstance(total, bool):
-            self.scores.append(float(total))
+            score = float(total)
+            self.scored += 1
+            self.score_sum += score
+            self.low = score if self.low is None else min(self.low, score)
+            self.high = score if self.high is None else max(self.high, score)
         if grade in self.grades:
             self.grades[grade] += 1
 
@@ -123,7 +130,7 @@ class _Agg:
         return float(q2(HUNDRED * self.executed / self.budget)) if self.budget > 0 else None
 
     def mean(self) -> float | None:
-        return _r2(sum(self.scores) / len(self.scores)) if self.scores else None
+        return _r2(self.score_sum / self.scored) if self.scored else None
 
 
 @dataclass
@@ -224,7 +231,8 @@ class _Builder:
         self.findings = Spool(FINDING_COLUMNS)
         self.units: dict[str, _Agg] = {}
         self.depts: dict[str, _Agg] = {}
-        self.total = _Agg()
+        self.total = _Agg(units=set())
+        self.row_ids: dict[tuple[str, str], frozenset[str]] = {}
         self.band_counts = [0] * len(BANDS)
         self.band_money = [[ZERO, ZERO] for _ in BANDS]
         self.no_rate = 0
@@ -266,10 +274,11 @@ class _Builder:
             _dec_float(rate), _num(subtotals.get("funds")), *[_num(subtotals.get(lv)) for lv in self.level_ids],
             _num(total), grade, errors, int(row.get("warnings") or rep.get("warnings") or 0),
             INCLUDED if ok else EXCLUDED, _reason(findings) or ("" if ok else f"有 {errors} 个错误")])
-        for agg in (self.units.setdefault(code, _Agg(name, dept)), self.depts.setdefault(dept or NO_DEPT, _Agg()),
-                    self.total):
+        for agg in (self.units.setdefault(code, _Agg(name, dept)),
+                    self.depts.setdefault(dept or NO_DEPT, _Agg(units=set())), self.total):
             agg.add(ok, budget, executed, _num(total), grade)
-            agg.units.add(code)
+            if agg.units is not None:
+                agg.units.add(code)
         if not ok:
             return
         if rate is None:
@@ -279,7 +288,9 @@ class _Builder:
             self.band_counts[i] += 1
             self.band_money[i][0] += budget or ZERO
             self.band_money[i][1] += executed or ZERO
-        rows = set(lv_row for lv in form.levels for lv_row in lv.row_ids())
+        rows = self.row_ids.get(key)
+        if rows is None:
+            rows = self.row_ids[key] = frozenset(rid for lv in form.levels for rid in lv.row_ids())
         for ind in rep.get("indicators") or []:
             if ind.get("id") not in rows or ind.get("status") != "ok":
                 continue
@@ -390,9 +401,9 @@ def build_project_tables(project_rows: Iterable[Mapping[str, Any]], year: int,
 
 
 def _dept_row(name: str, a: _Agg, budget_col: str, executed_col: str) -> dict[str, Any]:
-    return {"主管部门": name, "单位数": len(a.units), "项目数": a.projects, "计入项目数": a.counted,
+    return {"主管部门": name, "单位数": len(a.units or ()), "项目数": a.projects, "计入项目数": a.counted,
             budget_col: _dec_float(a.budget), executed_col: _dec_float(a.executed), RATE: a.rate(), "平均分": a.mean(),
-            "最低分": min(a.scores) if a.scores else None, "最高分": max(a.scores) if a.scores else None, **a.grades,
+            "最低分": a.low, "最高分": a.high, **a.grades,
             "不计入项目数": a.projects - a.counted}
 
 
