@@ -5,6 +5,8 @@ looks like a formula stays text (workbook and CSV); Excel's limits; LibreOffice 
 from __future__ import annotations
 
 import csv
+import re
+import subprocess
 import zipfile
 
 import openpyxl
@@ -103,7 +105,7 @@ def test_unit_and_department_sums_rates_and_means(tables):
     c = u["300003"]
     assert (c["全年预算数（万元）"], c["全年执行数（万元）"], c[RATE], c["平均分"], c["跨表核对"]) == (50, 50, 100, 92.5,
                                                                                    SKIPPED)
-    total = u["全区合计（2021年度）"]  # 330 budget, 235.5 spent → 71.36 %; 458.94 / 5 = 91.79
+    total = u["全区合计"]  # 330 budget, 235.5 spent → 71.36 %; 458.94 / 5 = 91.79
     assert (total["项目数"], total["计入项目数"], total["全年预算数（万元）"], total["全年执行数（万元）"], total[RATE],
             total["平均分"], total["优"], total["良"]) == (6, 5, 330, 235.5, 71.36, 91.79, 3, 2)
     dept = by(tables.frame("主管部门汇总"), "主管部门")
@@ -250,3 +252,27 @@ def test_libreoffice_opens_the_workbook(store, tmp_path):
     names = [r[4].value for r in detail.iter_rows(min_row=3)]
     assert names == [r["项目名称"] for r in tables.frame("项目明细").to_dict("records")]
     assert EVIL_PROJECT in names  # still the text, not a computed 3
+
+
+def test_every_sheet_prints_whole(store, tmp_path):
+    """LibreOffice → PDF: every title, header, unit text and message is on a page, nothing outside it."""
+    from workbook.libreoffice import convert
+
+    from .pdftext import missing, pdf_text, require_print_tools, words_outside_page
+
+    require_print_tools()
+    out = tmp_path / "项目汇总.xlsx"
+    tables = consolidate_projects(store, 2021, out, region="岳阳楼区")
+    pdf = convert([out], tmp_path / "pdf", "pdf")[0]
+    body = pdf_text(pdf)
+    wb = openpyxl.load_workbook(out)
+    texts = [str(ws["A1"].value) for ws in wb.worksheets]
+    texts += [str(c.value) for ws in wb.worksheets for c in ws[2] if isinstance(c.value, str)]
+    texts += list(tables.frame("跨表核对")["说明"]) + list(tables.frame("问题清单")["说明"])
+    texts += [EVIL_PROJECT, EVIL_INDICATOR, EVIL_REASON]
+    lost = missing(texts, body)
+    assert not lost, [t[:40] for t in lost[:8]]
+    assert not words_outside_page(pdf)
+    assert "###" not in body
+    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert re.search(r"Pages:\s+8\b", pages), pages  # one page per sheet: no column split onto a page of its own

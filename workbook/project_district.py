@@ -32,6 +32,7 @@ from .consolidate import (
     EXCLUDED,
     GRADES,
     INCLUDED,
+    PRINTABLE_PX,
     STREAM_ROWS,
     FindingSpool,
     _cell,
@@ -61,6 +62,7 @@ from .outputs import Outputs, check_target, prepare_dir
 from .report import SEVERITY_ORDER, SEVERITY_ZH
 
 NO_DEPT = "（未填主管部门）"
+PRINT_SLACK = 0.88  # share of the printable width the columns may fill
 RATE = "执行率（%）"
 BANDS: tuple[tuple[str, Decimal, Decimal | None], ...] = (
     ("低于50%", ZERO, Decimal(50)), ("50%–60%", Decimal(50), Decimal(60)), ("60%–70%", Decimal(60), Decimal(70)),
@@ -345,7 +347,7 @@ def build_project_tables(project_rows: Iterable[Mapping[str, Any]], year: int,
                          "跨表核对": (c.result if c else "未核对（未提供附件3-2数据）")})
     if b.units:
         a = b.total
-        unit_out.append({"预算编码": f"全区合计（{year}年度）", "单位名称": f"{len(b.units)} 个单位", "主管部门": "",
+        unit_out.append({"预算编码": "全区合计", "单位名称": f"{year}年度，{len(b.units)} 个单位", "主管部门": "",
                          "项目数": a.projects, "计入项目数": a.counted, budget_col: _dec_float(a.budget),
                          executed_col: _dec_float(a.executed), RATE: a.rate(), "平均分": a.mean(), **a.grades,
                          "不计入项目数": a.projects - a.counted, "附件3-2项目支出（万元）": None, "跨表核对": ""})
@@ -358,7 +360,7 @@ def build_project_tables(project_rows: Iterable[Mapping[str, Any]], year: int,
     for dept in sorted(b.depts):
         dept_out.append(_dept_row(dept, b.depts[dept], budget_col, executed_col))
     if b.depts:
-        dept_out.append(_dept_row(f"全区合计（{year}年度）", b.total, budget_col, executed_col))
+        dept_out.append(_dept_row(f"全区合计（{year}年度）", b.total, budget_col, executed_col))  # 主管部门 is wide
     t.frames["主管部门汇总"] = pd.DataFrame(dept_out, columns=["主管部门", "单位数", "项目数", "计入项目数", budget_col,
                                                           executed_col, RATE, "平均分", "最低分", "最高分", *GRADES,
                                                           "不计入项目数"])
@@ -413,11 +415,11 @@ def _dept_row(name: str, a: _Agg, budget_col: str, executed_col: str) -> dict[st
 
 INT_COLUMNS = {"项目数", "计入项目数", "不计入项目数", "单位数", "错误", "警告", "附件3-1项目表数", "计入合计的项目表数", *GRADES}
 WRAP_COLUMNS = {"说明", "审核说明", "不计入原因", "偏差原因分析及改进措施", "跨表核对", "核对结果"}
-WIDTHS = {"预算编码": 10, "单位名称": 26, "主管部门": 20, "项目编码": 12, "项目名称": 26, "说明": 50, "审核说明": 24,
+WIDTHS = {"预算编码": 10, "单位名称": 22, "主管部门": 22, "项目编码": 12, "项目名称": 22, "说明": 50, "审核说明": 24,
           "位置": 20, "问题": 14, "代码": 15, "严重程度": 8, "已说明": 6, "等次": 6, "错误": 6, "警告": 6,
           "计入统计": 8, "不计入原因": 24, "一级指标": 10, "三级指标": 22, "指标性质": 8, "年度指标值": 10,
           "度量单位": 8, "实际完成值": 10, "分值": 6, "得分": 6, "扣分": 6, "偏差原因分析及改进措施": 30,
-          "执行率区间": 24, "跨表核对": 16, "核对结果": 16, RATE: 9}
+          "执行率区间": 26, "附件3-1项目表数": 9, "计入合计的项目表数": 10, "跨表核对": 16, "核对结果": 16, RATE: 9}
 
 
 def _width(col: str) -> float:
@@ -438,13 +440,16 @@ def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
 
 
 def _header(ws, columns: list[str], f: dict, title: str, note: str | None = None) -> int:
-    ws.set_row(0, 44 if note else 24)
+    from .form.textfit import line_count, row_height
+
     text = f"{title}\n{note}" if note else title
+    span = sum(_width(c) for c in columns) * 11 / 14  # the title is in 14 pt
+    ws.set_row(0, max(24, line_count(text, span) * 20 + 4))
     if len(columns) > 1:
         ws.merge_range(0, 0, 0, len(columns) - 1, text, f["title"])
     else:
         ws.write_string(0, 0, text, f["title"])
-    ws.set_row(1, 32)
+    ws.set_row(1, max(32, row_height([(c, _width(c)) for c in columns])))
     for c, col in enumerate(columns):
         ws.write_string(1, c, col, f["head"])
         ws.set_column(c, c, _width(col))
@@ -478,8 +483,16 @@ def _write_rows(ws, columns: list[str], rows: Iterable[Iterable[Any]], f: dict, 
         r += 1
     if r > first:
         ws.autofilter(1, 0, r - 1, len(columns) - 1)
-    _print_setup(ws, widths, repeat_cols=2 if len(columns) > 8 else None)
+    _page(ws, widths)
     return r - first
+
+
+def _page(ws, widths: list[float]) -> None:
+    """A4 as the 附件3-2 district workbook, at a scale with more room for LibreOffice's slightly wider columns."""
+    _print_setup(ws, widths)
+    pixels = sum(int(w * 7 + 0.5) + 5 for w in widths)
+    landscape = pixels > PRINTABLE_PX[False]
+    ws.set_print_scale(max(10, min(100, int(PRINTABLE_PX[landscape] * PRINT_SLACK / pixels * 100))))
 
 
 def write_project_workbook(tables: ProjectTables, path: str | Path) -> Path:
@@ -525,9 +538,9 @@ def write_project_workbook(tables: ProjectTables, path: str | Path) -> Path:
                 for result in (EXCEED, MISSING):
                     ws.conditional_format(2, col, n + 1, col, {"type": "cell", "criteria": "==",
                                                                "value": f'"{result}"', "format": f["bad"]})
-            if name == "单位汇总" and n:
+            if name == "单位汇总" and n > 1:
                 col = list(frame.columns).index("跨表核对")
-                ws.conditional_format(2, col, n + 1, col, {"type": "text", "criteria": "not containing",
+                ws.conditional_format(2, col, n, col, {"type": "text", "criteria": "not containing",
                                                            "value": OK, "format": f["bad"]})
     wb.close()
     return p
@@ -546,7 +559,7 @@ def _chart(wb, ws, tables: ProjectTables, rows: int) -> None:
     chart.set_y_axis({"min": 0, "major_unit": step, "num_format": "0", "name": "项目数",
                       "max": step * max(1, math.ceil(max(counts + [1]) / step))})
     chart.set_x_axis({"name": "执行率"})
-    ws.insert_chart(rows + 4, 0, chart, {"x_scale": 1.3, "y_scale": 1.2})
+    ws.insert_chart(rows + 4, 0, chart, {"x_scale": 1.1, "y_scale": 1.2})  # within the portrait page
 
 
 def write_project_csvs(tables: ProjectTables, out_dir: str | Path, outputs: Outputs | None = None) -> list[Path]:
