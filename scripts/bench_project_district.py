@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -61,7 +62,8 @@ def main() -> None:
         print(f"项目支出汇总：{args.n} 个项目（{tables.included} 计入，{tables.excluded} 有错误），"
               f"未达标指标 {len(tables.below)} 行，问题 {len(tables.findings)} 条")
         print(f"汇总 {built * 1000 / args.n:.3f} ms/项目，写工作簿 {written * 1000 / args.n:.3f} ms/项目，"
-              f"共 {built + written:.1f} s；文件 {size / 1e6:.1f} MB"
+              f"共 {built + written:.1f} s；文件 {size / 1e6:.1f} MB；进程峰值内存 "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
               + (f"；Python 内存峰值 {peak / 1e6:.1f} MB（tracemalloc，计时因此变慢）" if args.memory else ""))
         tables.close()
 

@@ -224,8 +224,9 @@ def _band(rate: Decimal) -> int:
 
 
 class _Builder:
-    def __init__(self, form: RowForm):
+    def __init__(self, form: RowForm, track_projects: bool = False):
         self.form = form
+        self.track_projects = track_projects  # keep every project's key (for 未报送 against a roster)
         self.labels: dict[tuple[str, str], dict[str, str]] = {}
         self.level_ids = [lv.id for lv in form.levels]
         self.details = Spool(detail_columns(form))
@@ -253,7 +254,8 @@ class _Builder:
         unit = ret.get("unit") or {}
         pcode = pcode or _text(unit.get("project_code"))
         pname = pname or _text(unit.get("project_name"))
-        self.seen.add((code, _text(row.get("project_key")) or pcode or " ".join(pname.split())))
+        if self.track_projects:
+            self.seen.add((code, _text(row.get("project_key")) or pcode or " ".join(pname.split())))
         findings = sorted(rep.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f.get("severity"), 9))
         explanations = ret.get("explanations") or {}
         for f in findings:
@@ -316,7 +318,7 @@ def build_project_tables(project_rows: Iterable[Mapping[str, Any]], year: int,
     project roster (read_project_roster) for 未报送.  Rows are consumed once; per-project rows are spooled.
     """
     form = form or xiangmu_template()
-    b = _Builder(form)
+    b = _Builder(form, track_projects=roster is not None)
 
     def tee(rows: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
         for row in rows:
