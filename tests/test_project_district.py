@@ -276,3 +276,54 @@ def test_every_sheet_prints_whole(store, tmp_path):
     assert "###" not in body
     pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"Pages:\s+8\b", pages), pages  # one page per sheet: no column split onto a page of its own
+
+
+def test_tables_agree_with_each_other_over_random_returns(tmp_path):
+    """Random 附件3-1 returns (many with errors): every table adds up to the same district figures."""
+    import random
+    from decimal import Decimal as D
+
+    from .test_rowform_workbook import random_case
+
+    rows = []
+    for i in range(16):
+        rng = random.Random(100 + i)
+        budget = rng.choice([0, rng.randint(1, 400)])
+        inputs = random_case(rng) if i % 3 == 0 else {  # random rows: their points seldom add up (errors)
+            **funds(budget, round(budget * rng.randint(20, 120) / 100, 2)),
+            **indicators(output_actual=rng.randint(50, 300), benefit_word=rng.choice(["达成", "基本达成", "未达成"]),
+                         satisfaction_actual=rng.randint(60, 99))}
+        code = f"40000{i % 5}"
+        rows.append(project_row(tmp_path, project_unit(code, f"单位{i % 5}", f"部门{i % 2}", f"项目{i:02d}"), inputs))
+    clean = [r for r in rows if not r["errors"]]
+    assert 0 < len(clean) < len(rows)
+    t = build_project_tables(FakeStore([], rows).iter_current(2021, form="jixiao.xiangmu"), 2021)
+    assert (t.included, t.excluded) == (len(clean), len(rows) - len(clean))
+    d = t.frame("项目明细")
+    assert list(d["预算编码"]) == sorted(d["预算编码"]) and len(d) == len(rows)
+    counted = d[d["计入统计"] == INCLUDED]
+    units, depts = t.frame("单位汇总"), t.frame("主管部门汇总")
+    for frame in (units, depts):
+        body = frame.iloc[:-1]
+        total = frame.iloc[-1]
+        for col in ("项目数", "计入项目数", "不计入项目数", "优", "良", "中", "差"):
+            assert body[col].sum() == total[col], col
+        for col in ("全年预算数（万元）", "全年执行数（万元）"):
+            assert total[col] == pytest.approx(body[col].sum(), abs=0.005) == pytest.approx(counted[col].sum(), abs=0.005)
+    budget = D(str(units.iloc[-1]["全年预算数（万元）"]))
+    if budget:
+        rate = (D(100) * D(str(units.iloc[-1]["全年执行数（万元）"])) / budget).quantize(D("0.01"), "ROUND_HALF_UP")
+        assert units.iloc[-1][RATE] == float(rate)
+    assert units.iloc[-1]["平均分"] == pytest.approx(counted["总分"].mean(), abs=0.005)
+    bands = t.frame("执行率分布")
+    assert bands["项目数"].sum() == t.included
+    rated = counted[RATE].dropna()
+    assert bands.iloc[-1]["项目数"] == len(counted) - len(rated)
+    assert bands.iloc[0]["项目数"] == int((rated < 50).sum()) and bands.iloc[5]["项目数"] == int((rated >= 90).sum())
+    below = t.frame("未达标指标")
+    assert set(below["项目名称"]) <= set(counted["项目名称"])
+    expected = sum(1 for r in clean for i in r["report"]["indicators"]
+                   if i["id"] != "funds" and i["status"] == "ok" and i["score"] < i["max"])
+    assert len(below) == expected and (below["得分"] < below["分值"]).all()
+    assert len(t.frame("问题清单")) == sum(len(r["report"]["findings"]) for r in rows)
+    t.close()

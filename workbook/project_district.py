@@ -416,6 +416,7 @@ def _dept_row(name: str, a: _Agg, budget_col: str, executed_col: str) -> dict[st
 # ---------------------------------------------------------------------------
 
 INT_COLUMNS = {"项目数", "计入项目数", "不计入项目数", "单位数", "错误", "警告", "附件3-1项目表数", "计入合计的项目表数", *GRADES}
+AS_TYPED = {"年度指标值", "实际完成值"}  # the unit's own numbers, shown as typed (General)
 WRAP_COLUMNS = {"说明", "审核说明", "不计入原因", "偏差原因分析及改进措施", "跨表核对", "核对结果"}
 WIDTHS = {"预算编码": 10, "单位名称": 22, "主管部门": 22, "项目编码": 12, "项目名称": 22, "说明": 50, "审核说明": 24,
           "位置": 20, "问题": 14, "代码": 15, "严重程度": 8, "已说明": 6, "等次": 6, "错误": 6, "警告": 6,
@@ -432,6 +433,8 @@ def _width(col: str) -> float:
 
 def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
     num = f["pct"] if col == "占比" else (f["int"] if col in INT_COLUMNS else f["num"])
+    if col in AS_TYPED:
+        num = f["plain"]
     if "万元" in col:
         num = f["money"]
     if col == "代码":
@@ -505,6 +508,7 @@ def write_project_workbook(tables: ProjectTables, path: str | Path) -> Path:
                                  "nan_inf_to_errors": True, "constant_memory": size > STREAM_ROWS})
     wb.set_properties({"title": f"{tables.year}年度{tables.region}项目支出绩效自评汇总", "author": "jixiao"})
     f = _formats(wb)
+    f["plain"] = wb.add_format({"font_name": "宋体", "valign": "vcenter", "border": 1})
     only = (f"只统计 {tables.included} 份没有错误的项目表"
             + (f"；{tables.excluded} 份有错误的项目表未计入" if tables.excluded else ""))
     for name in SHEETS:
