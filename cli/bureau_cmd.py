@@ -134,7 +134,7 @@ def status_cmd(
 
     退出码：0 没有“错误”级报表；1 有单位的当前报表有错误（并列出这些单位）。
     """
-    from workbook.status import ERRORS, HELD, MISSING, PASSED, unit_status, years_present
+    from workbook.status import ERRORS, HELD, MISSING, PASSED, cross_form, unit_status, years_present
 
     check_year(year)
     if form not in (None, "zhengti", "jixiao.zhengti"):
@@ -145,12 +145,17 @@ def status_cmd(
         statuses = unit_status(store, year, units)
         held, rejected = store.held(year), store.rejected(outstanding=True)
         years = years_present(store)
+        crossed = cross_form(store, year)
     finally:
         store.close()
     with_errors = [s for s in statuses if s.state == ERRORS]
     code = 1 if with_errors else 0
     if as_json:
-        print_json([s.to_dict() for s in statuses])
+        by_unit: dict[str, list[dict]] = {}
+        for f in crossed or []:
+            by_unit.setdefault(f.budget_code, []).append(f.to_dict())
+        print_json([s.to_dict() | ({"cross_form": by_unit.get(s.budget_code, [])} if crossed is not None else {})
+                    for s in statuses])
         raise typer.Exit(code)
     if year not in years:
         other = "、".join(str(y) for y in years) if years else "无"
@@ -176,9 +181,21 @@ def status_cmd(
         typer.echo(f"\n拒收且尚未重新报送的文件（{len(rejected)} 个）：")
         for r in rejected:
             typer.echo(f"  {r['source_path']}：{r['reason']}（{r['last_seen']}，共 {r['times']} 次）")
+    if crossed:
+        _cross_form_text(crossed)
     if with_errors:
         typer.echo("有错误的单位（须改正后重新报送）：" + "、".join(f"{s.unit_name}（{s.budget_code}）" for s in with_errors))
     raise typer.Exit(code)
+
+
+def _cross_form_text(findings: list) -> None:
+    """The cross-form section of `status`: warnings first, then the units that could not be checked."""
+    warnings = [f for f in findings if f.severity == "warning"]
+    others = [f for f in findings if f.severity != "warning"]
+    typer.echo(f"\n跨表核对（附件3-1 与附件3-2）：警告 {len(warnings)}，未核对 {len(others)}")
+    for f in warnings + others:
+        mark = "警告" if f.severity == "warning" else "提示"
+        typer.echo(f"  {mark} {f.unit_name}（{f.budget_code}）：{f.message}")
 
 
 def _project_status(name: str, year: int, db: Path, as_json: bool) -> None:
@@ -231,13 +248,19 @@ def consolidate_cmd(
     region: str = typer.Option(None, "--region", help="地区名称，显示在各表标题中（默认为模板中的“岳阳楼区”）"),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
     as_json: bool = typer.Option(False, "--json", help="输出 JSON：写出的文件、单位数、各等次单位数"),
+    form: str = typer.Option(None, "--form", help="按项目报送的表单（xiangmu：附件3-1）：生成项目支出汇总工作簿"),
 ) -> None:
-    """生成全区汇总工作簿：汇总、分部门汇总、指标分析、审核结果、财务汇总、未报送、图表。"""
+    """生成全区汇总工作簿：汇总、分部门汇总、指标分析、审核结果、财务汇总、未报送、图表。
+
+    加 --form xiangmu 生成项目支出（附件3-1）汇总：项目明细、单位汇总、主管部门汇总、执行率分布、未达标指标、跨表核对。
+    """
     from workbook.consolidate import consolidate
     from workbook.outputs import OutputError, check_target, prepare_dir
 
     check_year(year)
     _refuse_output(output, db)
+    if form not in (None, "zhengti", "jixiao.zhengti"):
+        _project_consolidate(form, year, output, db, roster, csv, region, force, as_json)
     try:  # every target is checked before the store is read
         check_target(output, (".xlsx",), force)
         if csv is not None:
@@ -268,6 +291,61 @@ def consolidate_cmd(
             typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
     if n == 0:
         typer.echo(f"提示：数据库中没有 {year} 年度的报表。", err=True)
+
+
+def _project_consolidate(name: str, year: int, output: Path, db: Path, roster: Path | None, csv: Path | None,
+                         region: str | None, force: bool, as_json: bool) -> None:
+    """`consolidate --form xiangmu`: the 项目支出 district workbook, then exit."""
+    from workbook.form.project_roster import read_project_roster
+    from workbook.form.registry import builtin_forms, form_named
+    from workbook.form.roster import RosterError
+    from workbook.form.rowform import load_row_form
+    from workbook.outputs import OutputError, check_target, prepare_dir
+    from workbook.project_district import consolidate_projects
+
+    info = form_named(name)
+    if info is None:
+        fail(f"没有名为 {name!r} 的内置表单（可用：{'、'.join(f.name for f in builtin_forms())}）")
+    if info.kind != "rows":
+        fail(f"表单 {name} 按单位报送，请不加 --form 生成汇总")
+    try:
+        check_target(output, (".xlsx",), force)
+        if csv is not None:
+            prepare_dir(csv)
+    except OutputError as exc:
+        fail(str(exc))
+    units = None
+    if roster is not None:
+        try:
+            units = read_project_roster(roster, year, load_row_form(info.path))
+        except RosterError as exc:
+            fail(f"项目花名册 {exc.path} 有问题：" + "；".join(exc.problems[:10]))
+    store = _store(db, readonly=True)
+    try:
+        tables = consolidate_projects(store, year, output, csv, region=region, force=force, roster=units)
+    except OutputError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(f"\n已中断：没有写出任何文件（{output} 保持原样）；重新运行同一命令即可。", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        store.close()
+    n = tables.included + tables.excluded
+    crossed = tables.cross_findings
+    if as_json:
+        print_json({"year": year, "form": info.id, "output": str(output), "csv_dir": str(csv) if csv else None,
+                    "projects": n, "excluded": tables.excluded,
+                    "cross_form": [f.to_dict() for f in crossed]})
+    else:
+        typer.echo(f"已生成 {output}：{year} 年度{info.title} {n} 个项目" + (f"，CSV 在 {csv}" if csv else "") + "。")
+        if tables.excluded:
+            typer.echo(f"其中 {tables.excluded} 份项目表有错误，已在“项目明细”中标出，不计入合计、平均和分布。")
+        warned = sum(1 for f in crossed if f.severity == "warning")
+        if warned:
+            typer.echo(f"跨表核对：{warned} 个单位有警告（见“跨表核对”表）。")
+    if n == 0:
+        typer.echo(f"提示：数据库中没有 {year} 年度的{info.title}。", err=True)
+    raise typer.Exit(0)
 
 
 def demo_cmd(

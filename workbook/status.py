@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .form.unit import Unit
 from .store import Store
+
+if TYPE_CHECKING:
+    from .crossform import CrossFinding
 
 MISSING, HELD, ERRORS, UNEXPLAINED, PASSED = "未报送", "待核实", "有错误", "有警告未说明", "通过"
 ORDER = {MISSING: 0, HELD: 1, ERRORS: 2, UNEXPLAINED: 3, PASSED: 4}
@@ -127,3 +130,20 @@ def project_status(store: Store, year: int, form: str) -> list[ProjectStatus]:
                                  r["project_code"] or "", HELD, file=r["source_path"], submission_id=r["id"],
                                  hold=r["hold"]))
     return sorted(out, key=lambda s: (ORDER[s.state], s.budget_code, s.project_code or s.project_name))
+
+
+def cross_form(store: Store, year: int) -> list[CrossFinding] | None:
+    """The cross-form findings of a year (each per-project form against the unit form), or None when the
+    store holds no current per-project return for the year (the checks need both forms)."""
+    from itertools import chain
+
+    from .crossform import cross_form_findings
+    from .form.registry import builtin_forms
+
+    row_forms = [f.id for f in builtin_forms() if f.kind == "rows"]
+    present = store.db.execute(
+        "SELECT 1 FROM submissions WHERE year = ? AND is_current = 1 AND project_key != '' LIMIT 1", (year,)).fetchone()
+    if not row_forms or present is None:
+        return None
+    projects = chain.from_iterable(store.iter_current(year, form=f) for f in row_forms)
+    return cross_form_findings(store.iter_current(year), projects)
