@@ -62,21 +62,21 @@ def test_every_hand_case_verifies_without_integrity_findings(tmp_path):
 
 def test_a_replaced_formula_is_tampered(tmp_path):
     data = factory().build(UNIT, CASES["partial"])
-    forged = rewrite(data, "xl/worksheets/sheet1.xml", r"<f>ROUND\(SUM\(score_funds[^<]*</f>", "<f>100</f>")
+    forged = rewrite(data, "xl/worksheets/sheet2.xml", r"<f>ROUND\(SUM\(score_funds[^<]*</f>", "<f>100</f>")
     v = verified(tmp_path, forged)
     assert "formula_tampered" in codes(v)
 
 
 def test_a_forged_cached_total_is_a_score_mismatch(tmp_path):
     data = factory().build(UNIT, CASES["partial"])
-    forged = rewrite(data, "xl/worksheets/sheet1.xml", r"(<f>total_uncapped</f><v>)[^<]*(</v>)", r"\g<1>100\g<2>")
+    forged = rewrite(data, "xl/worksheets/sheet2.xml", r"(<f>total_uncapped</f><v>)[^<]*(</v>)", r"\g<1>100\g<2>")
     v = verified(tmp_path, forged)
     assert [f.where for f in v.findings if f.code == "score_mismatch"] == ["total_score"]
 
 
 def test_a_changed_project_name_is_caught(tmp_path):
     data = factory().build(UNIT, CASES["full"])
-    forged = rewrite(data, "xl/worksheets/sheet1.xml", r"(<c r=\"B6\"[^>]*t=\"inlineStr\"><is><t[^>]*>)[^<]*", r"\g<1>别的项目")
+    forged = rewrite(data, "xl/worksheets/sheet2.xml", r"(<c r=\"B6\"[^>]*t=\"inlineStr\"><is><t[^>]*>)[^<]*", r"\g<1>别的项目")
     v = verified(tmp_path, forged)
     assert any(f.code == "template_modified" and f.where == "project_name" for f in v.findings), v.findings
 

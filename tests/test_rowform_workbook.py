@@ -101,6 +101,7 @@ def expected(inputs: dict) -> dict:
     for lv in T.levels:
         for rid in lv.row_ids():
             out[f"score_{rid}"] = shown.get(rid, "")
+    out.update({f"audit_{k}": v for k, v in rep.audit.items()})
     return out
 
 
@@ -111,8 +112,15 @@ def same(a, b) -> bool:
 
 
 def mismatches(path: Path, inputs: dict) -> list[str]:
+    """Named formula cells against the engine, then every shown 审核 cell (status and message) as the
+    verifier compares it (score_mismatch)."""
     got = named_values(path)
-    return [f"{k}: 工作簿 {got.get(k)!r}，引擎 {v!r}" for k, v in expected(inputs).items() if not same(got.get(k), v)]
+    out = [f"{k}: 工作簿 {got.get(k)!r}，引擎 {v!r}" for k, v in expected(inputs).items() if not same(got.get(k), v)]
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    v = verify(read_return(path))
+    return out + [f.message for f in v.findings if f.code in ("score_mismatch", "formula_tampered")]
 
 
 def write_cases(folder: Path) -> dict[str, Path]:

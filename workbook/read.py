@@ -705,6 +705,28 @@ def _read(ret: Return, safe: SafeZip) -> None:
             return None
         return sheet_cells(loc[0]).get(loc[1])
 
+    def collect_layout() -> None:
+        """Every sheet's constants, formula cells (text, shown value, format, visibility) and unlocked cells."""
+        if isinstance(sst, SharedStrings) and sst.mixed:
+            ret.anomalies.append(("sharedStrings", "共享字符串的文字中夹有其他元素（各程序读法不同）"))
+        nxf = len(xfs)
+        formulas, shown, formats, invisible = ret.formulas, ret.shown, ret.formats, ret.invisible
+        for sheet_name, _ in ret.sheets:
+            sheet = sheet_read(sheet_name)
+            ret.constants[sheet_name] = sheet.constants
+            hides = sheet.all_hidden or sheet.hidden_rows or sheet.hidden_cols
+            for ref, cell in sheet.cells.items():
+                if cell.formula:
+                    key = (sheet_name, ref)
+                    formulas[key] = cell.formula
+                    shown[key] = cell.value if cell.has_value else None
+                    xf = xfs[cell.style] if cell.style < nxf else None
+                    formats[key] = xf.numfmt if xf else "?"
+                    if (xf is not None and xf.invisible) or (hides and sheet.hidden(ref)):
+                        invisible.add(key)
+                if unlocked_styles and cell.style in unlocked_styles:
+                    ret.unlocked.add((sheet_name, ref))
+
     ret.meta_sheet, ret.saved_at = _meta_sheet(book, named), _core_modified(zf, safe.names)
     if not ret.template_id:  # metadata sheet, when document properties were lost
         for key in ("template_id", "template_version", "template_hash", "return_id", "generated_at"):
@@ -720,6 +742,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             from .rowread import read_row_return
 
             read_row_return(ret, ret.row_form, book.names, named, sheet_read)
+            collect_layout()
         return  # otherwise not a return of a template this installation knows: nothing more to read
 
     from .form.layout import TABLES
@@ -776,22 +799,4 @@ def _read(ret: Return, safe: SafeZip) -> None:
         elif cell.formula:
             ret.uncached.add(name)
     ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
-    if isinstance(sst, SharedStrings) and sst.mixed:
-        ret.anomalies.append(("sharedStrings", "共享字符串的文字中夹有其他元素（各程序读法不同）"))
-    nxf = len(xfs)
-    formulas, shown, formats, invisible = ret.formulas, ret.shown, ret.formats, ret.invisible
-    for sheet_name, _ in ret.sheets:
-        sheet = sheet_read(sheet_name)
-        ret.constants[sheet_name] = sheet.constants
-        hides = sheet.all_hidden or sheet.hidden_rows or sheet.hidden_cols
-        for ref, cell in sheet.cells.items():
-            if cell.formula:
-                key = (sheet_name, ref)
-                formulas[key] = cell.formula
-                shown[key] = cell.value if cell.has_value else None
-                xf = xfs[cell.style] if cell.style < nxf else None
-                formats[key] = xf.numfmt if xf else "?"
-                if (xf is not None and xf.invisible) or (hides and sheet.hidden(ref)):
-                    invisible.add(key)
-            if unlocked_styles and cell.style in unlocked_styles:
-                ret.unlocked.add((sheet_name, ref))
+    collect_layout()

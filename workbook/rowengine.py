@@ -15,6 +15,7 @@ from typing import Any
 from .form.rowform import RowForm
 from .numbers import ZERO, q2
 from .report import Finding, IndicatorResult, Report
+from .rowchecks import audit
 from .rowrules import RowInput, capped_total, funds_score, level_points_finding, score_row, text_too_long
 from .values import is_blank
 
@@ -112,5 +113,7 @@ def score_row_form(form: RowForm, inputs: Mapping[str, Any]) -> Report:
     uncapped = q2(sum(subtotals.values(), ZERO))
     total = q2(capped_total(uncapped, rate, p))
     computed["total_uncapped"] = uncapped
-    return Report(form.id, form.version, results, subtotals, total, form.grade_for(total), findings,
-                  computed=computed)
+    report = Report(form.id, form.version, results, subtotals, total, form.grade_for(total), findings,
+                    computed=computed)
+    audit(form, report, inputs)
+    return report

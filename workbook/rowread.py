@@ -20,7 +20,8 @@ def row_plan(form: RowForm):
 
 
 def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Callable, sheet_read: Callable) -> None:
-    """Fill `ret` (a read.Return) from a workbook of `form`."""
+    """Fill `ret` (a read.Return) with the inputs and cached values of a workbook of `form` (the reader
+    collects every sheet's formulas, constants and formats itself)."""
     plan = row_plan(form)
     keys = [f.key for f in form.identity] + form.input_keys()
     for key in keys:
@@ -32,9 +33,12 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
         value = cell.value if cell else None
         if cell is not None and cell.formula is not None:
             ret.input_problems[key] = f"「{loc[0]}」{loc[1]} 是公式 {cell.formula[:80]}，填报单元格只能直接填写数值或文字"
+        elif cell is not None and cell.bad:
+            ret.input_problems[key] = (f"「{loc[0]}」{loc[1]} 的值“{str(value)[:40]}”不是电子表格能识别的数字或文字"
+                                       "（全角数字、非数、无穷大或超出范围）")
         if isinstance(value, str) and value.strip() == "" and key.startswith(("funds_", "ind_")):
             value = None
-        ret.inputs[key] = value
+        ret.inputs[key] = str(value) if cell is not None and cell.bad else value
     for _sheet, cell in plan.formula_cells():
         cd = named(cell.name) if cell.name else None
         if cd is None:
@@ -46,8 +50,3 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
         elif cd.formula:
             ret.uncached.add(cell.name)
     ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}
-    for sheet_name, _ in ret.sheets:
-        sheet = sheet_read(sheet_name)
-        for ref, cell in sheet.cells.items():
-            if cell.formula:
-                ret.formulas[(sheet_name, ref)] = cell.formula

@@ -6,12 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from . import identity
-from .normalize import same_formula
+from .form.rowplan import RowCtx
 from .numbers import fmt_points, to_decimal
 from .report import Finding
 from .rowengine import score_row_form
 from .rowread import row_plan
-from .xlsx import cell_ref
 
 
 def _equal(cached: Any, expected: Any) -> bool:
@@ -31,21 +30,17 @@ def _show(v: Any) -> str:
 def verify_row_return(ret: Any) -> tuple[Any, list[Finding]]:
     """(report, findings) for a read row-form return."""
     form = ret.row_form
-    plan = row_plan(form)
     findings: list[Finding] = []
     if ret.template_hash and ret.template_hash != form.content_hash:
         findings.append(Finding("error", "template_modified", "template_hash",
                                 "工作簿记录的模板内容与本机模板不一致（模板改过但版本号未变）"))
-    sheet_names = {s for s, _ in ret.sheets}
-    for sp in plan.sheets:
-        if sp.name not in sheet_names:
-            findings.append(Finding("error", "template_modified", sp.name, f"缺少工作表“{sp.name}”"))
-    for sheet, cell in plan.formula_cells():
-        ref = cell_ref(cell.row, cell.col)
-        got = ret.formulas.get((sheet, ref))
-        if got is None or not same_formula(got, cell.value):
-            findings.append(Finding("error", "formula_tampered", f"{sheet}!{ref}",
-                                    f"「{sheet}」{ref} 的公式被改动或删除（应为 {cell.value[:60]}…）"))
+    from .template_cells import audit_cache_findings, reader_findings, template_cell_findings
+    from .verify import IGNORED_NAME_PREFIXES, integrity_findings
+
+    exp, cells = expectations(form)
+    findings += integrity_findings(ret, form, exp)
+    findings += reader_findings(ret, set(exp[3]), IGNORED_NAME_PREFIXES)
+    findings += template_cell_findings(ret, form, cells)
     for key, recorded in ret.meta.items():
         if key in ret.unit and recorded not in (None, "", "-"):
             actual = ret.inputs.get(key)
@@ -59,6 +54,7 @@ def verify_row_return(ret: Any) -> tuple[Any, list[Finding]]:
         findings.append(Finding("error", "invalid_input", ret.input_cells.get(key, key), msg))
     report = score_row_form(form, inputs)
     findings += report.findings
+    findings += audit_cache_findings(ret, form, RowCtx(raw=inputs, values=None, report=report, form=form), cells)
     if ret.uncached:
         findings.append(Finding("warning", "not_recalculated", "workbook",
                                 f"{len(ret.uncached)} 个公式单元格没有计算结果，以复算结果为准"))
@@ -70,6 +66,18 @@ def verify_row_return(ret: Any) -> tuple[Any, list[Finding]]:
             findings.append(Finding("error", "score_mismatch", name,
                                     f"{name}：文件中为 {_show(ret.cached[name])}，复算为 {_show(want)}"))
     return report, findings
+
+
+def expectations(form: Any) -> tuple[tuple, Any]:
+    """(verify.plan_expectations, template_cells.Expected) of a row form's plan, built once per form."""
+    got = form.__dict__.get("_expectations")
+    if got is None:
+        from .template_cells import Expected
+        from .verify import plan_expectations
+
+        plan = row_plan(form)
+        got = form.__dict__["_expectations"] = (plan_expectations(plan), Expected(plan))
+    return got
 
 
 def expected_shown(form: Any, report: Any) -> dict[str, Any]:

@@ -95,9 +95,10 @@ def reader_findings(ret: Return, plan_names: set[str], ignored: tuple[str, ...] 
     return out
 
 
-def template_cell_findings(ret: Return, t: Template) -> list[Finding]:
-    """Constant cells, output formats and visibility, sheet order and states, protection, template properties."""
-    exp = expected_cells(t)
+def template_cell_findings(ret: Return, t: Template, exp: Expected | None = None) -> list[Finding]:
+    """Constant cells, output formats and visibility, sheet order and states, protection, template properties
+    (`exp`: a row form's expectations instead of the template's)."""
+    exp = exp or expected_cells(t)
     out: list[Finding] = []
     changed: list[Finding] = []
     for sheet, want in exp.constants.items():
@@ -164,10 +165,10 @@ def _sheet_findings(ret: Return, exp: Expected) -> list[Finding]:
     return out
 
 
-def audit_cache_findings(ret: Return, t: Template, ctx: Ctx) -> list[Finding]:
+def audit_cache_findings(ret: Return, t: Template, ctx: Ctx, exp: Expected | None = None) -> list[Finding]:
     """The 审核 sheet's shown results (what a printout shows) against the recomputed checks."""
     out = []
-    for ref, cached in expected_cells(t).audit_cells.items():
+    for ref, cached in (exp or expected_cells(t)).audit_cells.items():
         got = ret.shown.get((AUDIT, ref))
         if got is None:
             continue  # never calculated: not_recalculated covers it

@@ -74,7 +74,12 @@ def _plan(t: Template) -> WorkbookPlan:
 
 @lru_cache(maxsize=8)
 def _expected(t: Template) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]], set[str], dict[str, str]]:
-    plan = _plan(t)
+    return plan_expectations(_plan(t))
+
+
+def plan_expectations(plan: WorkbookPlan) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]], set[str],
+                                                   dict[str, str]]:
+    """(formula cells, input cells, sheet names, defined names) a workbook of `plan` must have."""
     formulas = {(s, cell_ref(c.row, c.col)): c.value for s, c in plan.formula_cells()}
     inputs = {(s, cell_ref(c.row, c.col)) for s, c in plan.input_cells()}
     sheets = {s.name for s in plan.sheets}
@@ -94,9 +99,9 @@ def brief(formula: str, limit: int = 80) -> str:
     return formula if len(formula) <= limit else formula[: limit - 1] + "…"
 
 
-def integrity_findings(ret: Return, t: Template) -> list[Finding]:
-    """Sheets, names, formulas and unlocked cells against the template's plan."""
-    expected_formulas, input_cells, sheets, names = _expected(t)
+def integrity_findings(ret: Return, t: Template, expected: tuple | None = None) -> list[Finding]:
+    """Sheets, names, formulas and unlocked cells against the template's plan (or `expected`, a row form's)."""
+    expected_formulas, input_cells, sheets, names = expected or _expected(t)
     out: list[Finding] = []
     present = {name for name, _ in ret.sheets}
     for s in sorted(present - sheets):

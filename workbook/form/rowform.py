@@ -78,6 +78,8 @@ class RowForm:
     content_hash: str
     formula_revision: int = 1
     path: str = ""
+    checks: tuple[Any, ...] = ()  # rowchecks.RowCheckSpec, the 审核 rows in order
+    guide: tuple[tuple[str, str], ...] = ()  # 填报说明: (heading | text, words)
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -203,6 +205,8 @@ def parse_row_form(text: str, path: str = "<template>") -> RowForm:
         levels=tuple(levels), texts=_fields((data.get("texts") or {}).get("inputs"), "texts", problems),
         grade_bands=bands, params=params, content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         formula_revision=int(data.get("formula_revision", 1)), path=path)
+    form.checks = _checks(data.get("checks"), problems)
+    form.guide = _guide(data.get("guide"), problems)
     keys = form.input_keys() + [f.key for f in form.identity]
     dup = sorted({k for k in keys if keys.count(k) > 1})
     if dup:
@@ -210,6 +214,45 @@ def parse_row_form(text: str, path: str = "<template>") -> RowForm:
     if problems:
         raise TemplateError(path, problems)
     return form
+
+
+def _checks(items: Any, problems: list[str]) -> tuple[Any, ...]:
+    """The [[checks]] table: one 审核 row each, of a kind workbook.rowchecks knows."""
+    from ..rowchecks import KINDS, RowCheckSpec
+    from ..template import FINDING_CODES
+
+    out = []
+    for i, c in enumerate(items or []):
+        where = f"checks 第{i + 1}项"
+        if not isinstance(c, dict):
+            problems.append(f"{where}：应为表")
+            continue
+        spec = RowCheckSpec(str(c.get("id", "")), str(c.get("kind", "")), str(c.get("label", "")),
+                            str(c.get("severity", "")), str(c.get("code", "")))
+        if not spec.id or not spec.label:
+            problems.append(f"{where}：缺少 id 或 label")
+        if spec.kind not in KINDS:
+            problems.append(f"{where}（{spec.id}）：未知审核类型 {spec.kind!r}，应为 {'、'.join(KINDS)} 之一")
+        if spec.severity not in ("error", "warning", "info"):
+            problems.append(f"{where}（{spec.id}）：severity 应为 error、warning 或 info")
+        if spec.code not in FINDING_CODES:
+            problems.append(f"{where}（{spec.id}）：未知问题代码 {spec.code!r}")
+        out.append(spec)
+    if len({c.id for c in out}) != len(out):
+        problems.append("checks：审核 id 重复")
+    return tuple(out)
+
+
+def _guide(data: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """[guide] lines = [[heading|text, 文字], ...]: the 填报说明 sheet."""
+    out = []
+    for i, line in enumerate((data or {}).get("lines") or []):
+        if not (isinstance(line, list) and len(line) == 2 and line[0] in ("heading", "text")
+                and isinstance(line[1], str)):
+            problems.append(f"guide.lines 第{i + 1}项：应为 [\"heading\" 或 \"text\", 文字]")
+            continue
+        out.append((line[0], line[1]))
+    return tuple(out)
 
 
 def load_row_form(path: str | Path) -> RowForm:

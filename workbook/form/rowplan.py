@@ -7,19 +7,47 @@ from workbook.rowrules with the engine's values cached.  Built from the template
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..numbers import excel_number
 from ..rowrules import funds_formula, row_formula
-from .layout import META, META_KEYS, Cell, Ctx, SheetPlan, WorkbookPlan, text_validation
+from .layout import AUDIT, GUIDE, META, META_KEYS, Cell, Ctx, Merge, SheetPlan, WorkbookPlan, text_validation
+from .refs import absolute
 from .rowform import RowForm
+from .textfit import page_breaks, printable_height
 
 ROW_META_KEYS = [*META_KEYS, "project_name", "project_code"]
+
+
+@dataclass
+class RowCtx(Ctx):
+    """A cached value's sources for a row form: raw inputs, the engine's report and the form's 审核 rows."""
+
+    form: Any = None
+    _audit: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def audit(self, check: Any) -> tuple[str, str]:
+        """(status, message) the check's 审核 row shows."""
+        if check.id not in self._audit:
+            self._audit[check.id] = check.evaluate(self.report, self.raw)
+        return self._audit[check.id]
+
+    @property
+    def report_form(self) -> Any:
+        return self.form
 
 
 def _display(report: Any, rid: str) -> Any:
     found = [r for r in report.indicators if r.id == rid]
     return found[0].display if found else ""
+
+
+def funds_bad_expr(form: RowForm) -> str:
+    """OR(...) true when a funds cell holds text or a negative amount (the engine's invalid_input)."""
+    cells = form.funds.input_keys()
+    return ("OR(" + ",".join(f'AND(TRIM({k})<>"",NOT(ISNUMBER({k})))' for k in cells) + "," +
+            ",".join(f"SUM({k})<0" for k in cells) + ")")
 
 
 def grade_formula(form: RowForm, total: str) -> str:
@@ -49,6 +77,7 @@ class RowPlanBuilder:
         self.names: dict[str, tuple[str, int, int]] = {}
         self.ranges: dict[str, tuple[str, int, int, int, int]] = {}
         self.sheet_name = form.title
+        self.blocks: list[tuple[int, int]] = []  # rows kept together on one printed page
 
     def _input(self, s: SheetPlan, row: int, col: int, key: str, label: str, style: str = "input",
                identity: bool = False) -> None:
@@ -95,9 +124,7 @@ class RowPlanBuilder:
                           lambda c, n=name: c.report.computed[n], "formula_money")
         ncol = len(f.funds.columns)
         s.label(total_row, 1 + ncol, float(f.params.funds_points), "plain")
-        cells = [f.funds.key(r.key, c.key) for r in f.funds.rows for c in f.funds.columns]
-        bad = "OR(" + ",".join(f'AND(TRIM({k})<>"",NOT(ISNUMBER({k})))' for k in cells) + "," + \
-              ",".join(f"SUM({k})<0" for k in cells) + ")"
+        bad = funds_bad_expr(f)
         b, e = f"funds_total_{f.funds.budget_column}", f"funds_total_{f.funds.executed_column}"
         self._formula(s, total_row, 2 + ncol, "funds_rate", f'=IF(OR({bad},{b}=0),"",ROUND(100*{e}/{b},2))',
                       lambda c: c.report.computed.get("funds_rate", ""), "formula")
@@ -126,6 +153,7 @@ class RowPlanBuilder:
                     key = f.row_key(rid, c.key)
                     style = "input_money" if c.key in ("points",) else "input"
                     self._input(s, row, 1 + j, key, c.label, style)
+                    s.cells[-1].validation = self._row_validation(c.key, c.label, lv)
                 k = {c: f.row_key(rid, c) for c in ("name", "nature", "target", "actual", "points")}
                 self._formula(s, row, 1 + len(f.row_columns), f"score_{rid}",
                               row_formula(k["name"], k["nature"], k["target"], k["actual"], k["points"], f.params),
@@ -134,9 +162,9 @@ class RowPlanBuilder:
             score_col = 1 + len(f.row_columns)
             s.label(row, 0, f"{lv.name}小计", "header")
             name = f"subtotal_{lv.id}"
-            from .refs import absolute
-
             rng = absolute(s.name, first, score_col, row - 1, score_col)[1:]
+            self.ranges[f"scores_{lv.id}"] = (s.name, first, score_col, row - 1, score_col)
+            self.blocks.append((first - 1 if lv is f.levels[0] else first, row))
             self._formula(s, row, score_col, name, f"=ROUND(SUM({rng}),2)",
                           lambda c, i=lv.id: c.report.subtotals[i])
             level_names.append(name)
@@ -148,12 +176,105 @@ class RowPlanBuilder:
                       lambda c: c.report.total)
         s.label(row + 1, 0, "评价等次", "header")
         self._formula(s, row + 1, 1, "grade", grade_formula(f, "total_score"), lambda c: c.report.grade)
+        end = row + 1
         row += 3
         for fld in f.texts:
             s.label(row, 0, fld.label)
             self._input(s, row, 1, fld.key, fld.label, "input_long")
+            s.cells[-1].validation = text_validation(
+                fld.label, f"不超过 {f.params.text_limit} 字（超过时审核表提示）；单元格内换行按 Alt+Enter。")
             row += 1
-        return WorkbookPlan(f, [s, self.meta()], self.names, self.ranges, self.locked, self.bureau)  # type: ignore[arg-type]
+        self.blocks.append((end - 1, row - 1))
+        self._breaks(s, row - 1)
+        sheets = [self.guide(), s, self.audit(), self.meta()]
+        for sheet in sheets:
+            for r in [m.r1 for m in sheet.merges if m.style == "title"]:
+                sheet.heights[r] = max(sheet.heights.get(r, 0), 30)
+        return WorkbookPlan(f, sheets, self.names, self.ranges, self.locked, self.bureau)  # type: ignore[arg-type]
+
+    def _row_validation(self, column: str, label: str, lv: Any) -> dict[str, Any]:
+        p = self.f.params
+        if column == "nature":
+            return {"validate": "list", "source": list(p.natures), "input_title": label[:32],
+                    "input_message": "从下拉列表选择：≥ 越大越好，≤ 越小越好，= 等于指标值，定性 按达成程度计分。",
+                    "error_title": "输入有误", "error_message": f"指标性质只能是 {'、'.join(p.natures)} 之一。",
+                    "error_type": "stop", "ignore_blank": True}
+        if column == "points":
+            return {"validate": "decimal", "criteria": "between", "minimum": 0,
+                    "maximum": float(lv.points), "input_title": label[:32],
+                    "input_message": f"本行分值；{lv.name}各行分值合计应为 {excel_number(lv.points)} 分。",
+                    "error_title": "输入有误", "error_message": f"分值应为 0～{excel_number(lv.points)} 之间的数。",
+                    "error_type": "stop", "ignore_blank": True}
+        if column == "actual":
+            words = "、".join(p.qualitative_shares)
+            return text_validation(label, f"填数字；定性指标填 {words} 之一。")
+        if column == "name":
+            return text_validation(label, "填了指标名称，这一行就算已用，须填齐指标性质、指标值、完成值和分值；不用的行留空。")
+        if column == "reason":
+            return text_validation(label, "得分低于分值时必须填写偏差原因。")
+        return text_validation(label, f"请填写{label}。")
+
+    def _breaks(self, s: SheetPlan, last: int) -> None:
+        """Page breaks only between the header-and-funds part, the indicator levels and the closing part."""
+        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
+        for r in (0,):
+            heights[r] = max(heights[r], 30.0)
+        page = printable_height(s.landscape)
+        s.breaks = page_breaks(heights, [(0, self.blocks[0][0] - 1), *self.blocks], page, page)
+
+    def guide(self) -> SheetPlan:
+        s = SheetPlan(GUIDE, widths={0: 100})
+        s.label(0, 0, f"{self.f.form_title} — 填报说明", "title")
+        s.heights[0] = 30
+        from .textfit import row_height
+
+        for row, (kind, text) in enumerate(self.f.guide, start=1):
+            s.label(row, 0, text, "heading" if kind == "heading" else "guide")
+            s.heights[row] = row_height([(text, 100)]) if kind == "text" else 24
+        return s
+
+    def audit(self) -> SheetPlan:
+        from ..rowchecks import row_checks, unique_helpers
+
+        f = self.f
+        w = {0: 5, 1: 44, 2: 8, 3: 70}
+        s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
+        s.title("审核（自动核对，请逐条查看）", 3)
+        s.label(1, 1, "总分 / 评价等次", "label")
+        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.report.total))
+        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.report.grade))
+        s.label(2, 1, "错误 / 未完成 / 警告 条数", "label")
+        s.add(Cell(2, 2, "formula", '=COUNTIF(audit_status,"错误")', "formula_center", cached=_count("错误")))
+        s.add(Cell(2, 3, "formula",
+                   '="未完成 "&COUNTIF(audit_status,"未完成")&" 条，警告 "&COUNTIF(audit_status,"警告")&" 条"',
+                   "formula_text", cached=lambda c: f"未完成 {_count('未完成')(c)} 条，警告 {_count('警告')(c)} 条"))
+        s.merges.append(Merge(3, 0, 3, 3, "“错误”和“未完成”必须修改后才能报送；“警告”如属实际情况，请在表中相应的原因栏写明理由；"
+                                          "“无效”表示资金数据有负数或文字。", "help"))
+        s.heights[3] = 32
+        s.header(4, ["序号", "审核规则", "结果", "说明（含相关数字）"])
+        row = 5
+        for n, check in enumerate(row_checks(f), 1):
+            s.add(Cell(row, 0, "label", float(n), "center"))
+            s.label(row, 1, check.label, "label")
+            s.add(Cell(row, 2, "formula", check.status_formula(), "status", name=check.status_name,
+                       cached=lambda c, k=check: c.audit(k)[0]))
+            self.names[check.status_name] = (AUDIT, row, 2)
+            s.add(Cell(row, 3, "formula", check.message_formula(), "formula_text",
+                       cached=lambda c, k=check: c.audit(k)[1]))
+            s.fit(row, [(check.label, w[1]), ("x" * 110, w[3])], 24)
+            row += 1
+        self.ranges["audit_status"] = (AUDIT, 5, 2, row - 1, 2)
+        for i, h in enumerate(unique_helpers(f)):
+            r, col = 5 + i % 20, 5 + i // 20
+            s.add(Cell(r, col, "formula", h.formula, "formula_center", name=h.name,
+                       cached=lambda c, h=h: h.value(c.report, c.raw)))
+            self.names[h.name] = (AUDIT, r, col)
+            s.hidden_cols.add(col)
+        rng = f"C6:C{row}"
+        for word, fmt in (("错误", "cf_bad"), ("未完成", "cf_bad"), ("无效", "cf_bad"), ("警告", "cf_warn"),
+                          ("提示", "cf_info"), ("通过", "cf_good")):
+            s.conditional.append((rng, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt}))
+        return s
 
     def meta(self) -> SheetPlan:
         s = SheetPlan(META, widths={0: 22, 1: 60}, very_hidden=True)
@@ -162,6 +283,12 @@ class RowPlanBuilder:
             s.add(Cell(row, 1, "input", None, "meta", name=f"jx_{key}", key=f"meta.{key}"))
             self.names[f"jx_{key}"] = (META, row, 1)
         return s
+
+
+def _count(word: str):
+    from ..rowchecks import row_checks
+
+    return lambda c: sum(1 for k in row_checks(c.report_form) if c.audit(k)[0] == word)
 
 
 def _money_validation(label: str) -> dict[str, Any]:
@@ -175,4 +302,4 @@ def build_row_plan(form: RowForm, locked_identity: bool = True, bureau: str | No
     return RowPlanBuilder(form, locked_identity, bureau).build()
 
 
-__all__ = ["ROW_META_KEYS", "Ctx", "build_row_plan"]
+__all__ = ["ROW_META_KEYS", "Ctx", "RowCtx", "build_row_plan", "funds_bad_expr"]

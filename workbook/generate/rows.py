@@ -9,9 +9,8 @@ from typing import Any
 
 from .. import __version__
 from ..excel_limits import ExcelLimitError, excel_problems
-from ..form.layout import Ctx
 from ..form.rowform import RowForm
-from ..form.rowplan import build_row_plan
+from ..form.rowplan import RowCtx, build_row_plan
 from ..form.unit import Unit
 from ..identity import mac, project_identity
 from ..rowengine import score_row_form
@@ -41,7 +40,7 @@ class RowWorkbookFactory:
         """One project's workbook; the unit's prefill carries project_name, project_code and prefilled amounts."""
         f = self.form
         raw: dict[str, Any] = {**(unit.identity() if unit else {}), **(unit.prefill if unit else {}), **(values or {})}
-        ctx = Ctx(raw=raw, values=None, report=score_row_form(f, raw))
+        ctx = RowCtx(raw=raw, values=None, report=score_row_form(f, raw), form=f)
         when = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
         meta = {"template_id": f.id, "template_version": f.version, "template_hash": f.content_hash,
                 "generator": "jixiao", "generator_version": __version__, "return_id": return_id or str(uuid.uuid4()),
