@@ -172,3 +172,98 @@ def test_identity_is_in_the_workbook(tmp_path, name):
     got = named_values(p)
     assert got["project_name"] == "就业技能培训项目" and got["jx_project_code"] == "XM2021-01"
     assert got["funds_current_initial"] == 80
+
+
+# -- hypothesis-generated input sets, many workbooks per LibreOffice / Gnumeric call ------------------
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CENTS = st.integers(0, 10_000_000).map(lambda n: D(n) / 100)
+MONEY = st.one_of(st.none(), CENTS, st.just(0), st.integers(-500, -1), st.just("  "), st.just("很多"))
+NUMBER = st.one_of(st.just(0), st.integers(0, 1000), st.integers(1, 99_999).map(lambda n: D(n) / 100))
+WORDS = ["达成", "基本达成", "部分达成", "未达成"]
+CJK = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF), min_size=0, max_size=230)
+
+
+@st.composite
+def level_rows(draw, lv) -> dict:
+    d: dict = {}
+    n = draw(st.integers(0, lv.rows))
+    exact = draw(st.booleans())  # 分值 splitting the level's points exactly (level_points passes)
+    cuts = sorted(draw(st.lists(st.integers(0, int(lv.points) * 100), min_size=max(n - 1, 0),
+                                max_size=max(n - 1, 0))))
+    shares = [D(b - a) / 100 for a, b in zip([0, *cuts], [*cuts, int(lv.points) * 100], strict=True)]
+    for i in range(1, n + 1):
+        nature = draw(st.sampled_from(["≥", "≥", "≤", "=", "定性", "大于", None]))
+        if nature == "定性":
+            target, actual = "目标", draw(st.sampled_from([*WORDS, "差不多", None]))
+        else:
+            target = draw(st.one_of(NUMBER, st.none(), st.just("文字")))
+            actual = draw(st.one_of(NUMBER, st.none(), st.just("  ")))
+        points = shares[i - 1] if exact else draw(st.one_of(NUMBER, st.none(), st.just(-5), st.just("五")))
+        name = draw(st.sampled_from([f"指标{i}", f"指标{i}", f"指标{i}", "  ", None, 123]))
+        d.update(row(lv.id, i, name, nature, target, actual, points, draw(st.sampled_from([None, "原因", " "]))))
+    return d
+
+
+@st.composite
+def input_sets(draw) -> dict:
+    d: dict = {}
+    for r in T.funds.rows:
+        for c in T.funds.columns:
+            d[T.funds.key(r.key, c.key)] = draw(MONEY)
+    if draw(st.booleans()):  # a plausible execution near the budget (rates around 90 % and 100 %)
+        b = draw(CENTS.filter(lambda x: x > 0))
+        d["funds_current_budget"], d["funds_current_executed"] = b, (b * draw(st.integers(50, 130)) / 100).quantize(
+            D("0.01"))
+    d[T.funds.reason_key] = draw(st.sampled_from([None, "原因", "  "]))
+    for lv in T.levels:
+        d.update(draw(level_rows(lv)))
+    for fld in T.texts:
+        d[fld.key] = draw(st.one_of(st.none(), CJK, st.just("字" * 201), st.just("字" * 200)))
+    return d
+
+
+def hypothesis_cases(n: int) -> dict[str, dict]:
+    """n input sets drawn by hypothesis (collected, then written and recalculated in one batch)."""
+    found: list[dict] = []
+
+    @settings(max_examples=n, database=None, phases=[Phase.generate], deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(input_sets())
+    def collect(d: dict) -> None:
+        found.append(d)
+
+    collect()
+    return {f"hyp_{i}": d for i, d in enumerate(found)}
+
+
+def _recalculated_batch(tmp_path: Path, recalc, cases: dict[str, dict]) -> None:
+    (tmp_path / "in").mkdir()
+    paths = [factory().write(tmp_path / "in" / f"{name}.xlsx", UNIT, inputs) for name, inputs in cases.items()]
+    out = {p.stem: p for p in recalc(paths, tmp_path / "out")}
+    bad = {name: (mismatches(out[name], cases[name]), cases[name]) for name in cases}
+    bad = {k: v for k, v in bad.items() if v[0]}
+    assert not bad, bad
+
+
+def test_hypothesis_input_sets_cached_equal_the_engine(tmp_path):
+    """Without any spreadsheet program: the cached values and the 审核 sheet of 200 drawn input sets."""
+    for name, inputs in hypothesis_cases(200).items():
+        p = factory().write(tmp_path / f"{name}.xlsx", UNIT, inputs)
+        assert not mismatches(p, inputs), (name, inputs)
+
+
+def test_hypothesis_input_sets_in_libreoffice_equal_the_engine(tmp_path):
+    require_soffice()
+    from workbook.libreoffice import recalculate
+
+    _recalculated_batch(tmp_path, recalculate, hypothesis_cases(60))
+
+
+def test_hypothesis_input_sets_in_gnumeric_equal_the_engine(tmp_path):
+    require_ssconvert()
+    from workbook.gnumeric import recalculate
+
+    _recalculated_batch(tmp_path, recalculate, hypothesis_cases(30))

@@ -221,9 +221,9 @@ class FundsCheck(RowCheck):
         return f"funds_total_{self.f.funds.executed_column}"
 
     def bad_helper(self) -> Helper:
-        from .form.rowplan import funds_bad_expr
+        from .form.rowplan import funds_bad_expr, scoring_funds_keys
 
-        keys = set(self.f.funds.input_keys())
+        keys = set(scoring_funds_keys(self.f))
         return Helper("audit_funds_bad", f"=IF({funds_bad_expr(self.f)},1,0)",
                       lambda rep, raw: 1 if any(x.code == "invalid_input" and x.where in keys
                                                 for x in rep.findings) else 0)

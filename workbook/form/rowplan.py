@@ -44,10 +44,16 @@ def _display(report: Any, rid: str) -> Any:
 
 
 def funds_bad_expr(form: RowForm) -> str:
-    """OR(...) true when a funds cell holds text or a negative amount (the engine's invalid_input)."""
-    cells = form.funds.input_keys()
+    """OR(...) true when a funds cell that scores (budget and executed columns) holds text or a negative
+    amount (the engine's invalid_input there; a bad 年初预算数 is reported but does not stop the score)."""
+    cells = scoring_funds_keys(form)
     return ("OR(" + ",".join(f'AND(TRIM({k})<>"",NOT(ISNUMBER({k})))' for k in cells) + "," +
             ",".join(f"SUM({k})<0" for k in cells) + ")")
+
+
+def scoring_funds_keys(form: RowForm) -> list[str]:
+    f = form.funds
+    return [f.key(r.key, c) for r in f.rows for c in (f.budget_column, f.executed_column)]
 
 
 def grade_formula(form: RowForm, total: str) -> str:
@@ -92,63 +98,71 @@ class RowPlanBuilder:
 
     def build(self) -> WorkbookPlan:
         f = self.f
-        s = SheetPlan(self.sheet_name, widths={0: 16, 1: 24, 2: 10, 3: 14, 4: 10, 5: 14, 6: 8, 7: 10, 8: 30},
-                      landscape=True)
-        s.title(f"{f.form_title}", 8)
+        last = 1 + len(f.row_columns)  # the score column, the table's last
+        s = SheetPlan(self.sheet_name, widths=dict(enumerate([20, 20, 11, 11, 11, 11, 8, 28, 9])), landscape=True)
+        s.title(f"{f.form_title}", last)
         row = 2
         for fld in (*f.identity, *f.header):
             s.label(row, 0, fld.label)
             ident = fld in f.identity
             self._input(s, row, 1, fld.key, fld.label, identity=ident)
+            s.merges.append(Merge(row, 1, row, 4, "", s.cells[-1].style if ident and self.locked else "input_span"))
             row += 1
         row += 1
-        s.label(row, 0, f.funds.label, "header")
+        c0 = 2  # the funds table's first money column (labels span A:B)
+        s.merges.append(Merge(row, 0, row, c0 - 1, f.funds.label, "header"))
         for j, col in enumerate(f.funds.columns):
-            s.label(row, 1 + j, col.label, "header")
-        s.label(row, 1 + len(f.funds.columns), "分值", "header")
-        s.label(row, 2 + len(f.funds.columns), "执行率", "header")
-        s.label(row, 3 + len(f.funds.columns), "得分", "header")
+            s.label(row, c0 + j, col.label, "header")
+        ncol = len(f.funds.columns)
+        for j, word in enumerate(("分值", "执行率（%）", "得分")):
+            s.label(row, c0 + ncol + j, word, "header")
+        s.heights[row] = 32
         total_row = row + 1
-        s.label(total_row, 0, f.funds.total.label)
+        s.merges.append(Merge(total_row, 0, total_row, c0 - 1, f.funds.total.label, "label"))
         for i, r in enumerate(f.funds.rows, start=1):
-            s.label(total_row + i, 0, r.label)
+            s.merges.append(Merge(total_row + i, 0, total_row + i, c0 - 1, r.label, "label"))
             for j, col in enumerate(f.funds.columns):
                 key = f.funds.key(r.key, col.key)
-                s.add(Cell(total_row + i, 1 + j, "input", None, "input_money", name=key, key=key,
+                s.add(Cell(total_row + i, c0 + j, "input", None, "input_money", name=key, key=key,
                            validation=_money_validation(col.label)))
-                self.names[key] = (s.name, total_row + i, 1 + j)
+                self.names[key] = (s.name, total_row + i, c0 + j)
         for j, col in enumerate(f.funds.columns):
             keys = [f.funds.key(r.key, col.key) for r in f.funds.rows]
             name = f"funds_total_{col.key}"
-            self._formula(s, total_row, 1 + j, name, "=SUM(" + ",".join(keys) + ")",
+            self._formula(s, total_row, c0 + j, name, "=SUM(" + ",".join(keys) + ")",
                           lambda c, n=name: c.report.computed[n], "formula_money")
-        ncol = len(f.funds.columns)
-        s.label(total_row, 1 + ncol, float(f.params.funds_points), "plain")
+        s.label(total_row, c0 + ncol, float(f.params.funds_points), "points")
         bad = funds_bad_expr(f)
         b, e = f"funds_total_{f.funds.budget_column}", f"funds_total_{f.funds.executed_column}"
-        self._formula(s, total_row, 2 + ncol, "funds_rate", f'=IF(OR({bad},{b}=0),"",ROUND(100*{e}/{b},2))',
-                      lambda c: c.report.computed.get("funds_rate", ""), "formula")
-        self._formula(s, total_row, 3 + ncol, "score_funds",
+        self._formula(s, total_row, c0 + ncol + 1, "funds_rate", f'=IF(OR({bad},{b}=0),"",ROUND(100*{e}/{b},2))',
+                      lambda c: c.report.computed.get("funds_rate", ""), "formula_money")
+        self._formula(s, total_row, c0 + ncol + 2, "score_funds",
                       f'=IF({bad},"无效",{funds_formula(b, e, f.params)[1:]})', lambda c: _display(c.report, "funds"))
         row = total_row + len(f.funds.rows) + 1
         s.label(row, 0, "偏差原因")
         self._input(s, row, 1, f.funds.reason_key, "偏差原因", "input_long")
+        s.cells[-1].validation = text_validation("偏差原因", f"执行率低于 {excel_number(f.params.reason_below_pct)}% 时必须填写。")
+        s.merges.append(Merge(row, 1, row, last, "", "input_span"))
+        s.heights[row] = 36
         row += 2
         for fld in f.goals:
             s.label(row, 0, fld.label)
             self._input(s, row, 1, fld.key, fld.label, "input_long")
+            s.merges.append(Merge(row, 1, row, last, "", "input_span"))
+            s.heights[row] = 52
             row += 1
         row += 1
-        s.label(row, 0, "一级指标", "header")
-        for j, c in enumerate(f.row_columns):
-            s.label(row, 1 + j, c.label, "header")
-        s.label(row, 1 + len(f.row_columns), "得分", "header")
-        row += 1
         level_names = []
-        for lv in f.levels:
+        for lv in f.levels:  # each level a table of its own with its header row (kept on one printed page)
+            s.label(row, 0, f"{lv.name}（{excel_number(lv.points)}分）", "header")
+            for j, c in enumerate(f.row_columns):
+                s.label(row, 1 + j, c.label, "header")
+            s.label(row, 1 + len(f.row_columns), "得分", "header")
+            s.heights[row] = 32
+            row += 1
             first = row
             for rid in lv.row_ids():
-                s.label(row, 0, lv.name, "plain")
+                s.label(row, 0, lv.name, "label")
                 for j, c in enumerate(f.row_columns):
                     key = f.row_key(rid, c.key)
                     style = "input_money" if c.key in ("points",) else "input"
@@ -164,18 +178,21 @@ class RowPlanBuilder:
             name = f"subtotal_{lv.id}"
             rng = absolute(s.name, first, score_col, row - 1, score_col)[1:]
             self.ranges[f"scores_{lv.id}"] = (s.name, first, score_col, row - 1, score_col)
-            self.blocks.append((first - 1 if lv is f.levels[0] else first, row))
+            self.blocks.append((first - 1, row))
             self._formula(s, row, score_col, name, f"=ROUND(SUM({rng}),2)",
                           lambda c, i=lv.id: c.report.subtotals[i])
             level_names.append(name)
             row += 2
         uncapped = "ROUND(SUM(" + ",".join(["score_funds", *level_names]) + "),2)"
         s.label(row, 0, "总分", "header")
-        self._formula(s, row, 1, "total_uncapped", "=" + uncapped, lambda c: c.report.computed["total_uncapped"])
-        self._formula(s, row, 2, "total_score", cap_formula(f, "total_uncapped", "funds_rate"),
-                      lambda c: c.report.total)
+        helper = last + 1  # a hidden helper column right of the table: the total before any cap
+        self._formula(s, row, helper, "total_uncapped", "=" + uncapped, lambda c: c.report.computed["total_uncapped"],
+                      "plain")
+        s.hidden_cols.add(helper)
+        self._formula(s, row, 1, "total_score", cap_formula(f, "total_uncapped", "funds_rate"),
+                      lambda c: c.report.total, "score_total")
         s.label(row + 1, 0, "评价等次", "header")
-        self._formula(s, row + 1, 1, "grade", grade_formula(f, "total_score"), lambda c: c.report.grade)
+        self._formula(s, row + 1, 1, "grade", grade_formula(f, "total_score"), lambda c: c.report.grade, "grade")
         end = row + 1
         row += 3
         for fld in f.texts:
@@ -183,6 +200,8 @@ class RowPlanBuilder:
             self._input(s, row, 1, fld.key, fld.label, "input_long")
             s.cells[-1].validation = text_validation(
                 fld.label, f"不超过 {f.params.text_limit} 字（超过时审核表提示）；单元格内换行按 Alt+Enter。")
+            s.merges.append(Merge(row, 1, row, last, "", "input_span"))
+            s.heights[row] = 52
             row += 1
         self.blocks.append((end - 1, row - 1))
         self._breaks(s, row - 1)
@@ -216,21 +235,22 @@ class RowPlanBuilder:
 
     def _breaks(self, s: SheetPlan, last: int) -> None:
         """Page breaks only between the header-and-funds part, the indicator levels and the closing part."""
-        heights = [s.heights.get(r, 20.0) for r in range(last + 1)]
-        for r in (0,):
-            heights[r] = max(heights[r], 30.0)
+        for r in range(last + 1):  # every row's height set, so the page arithmetic is what programs print
+            s.heights[r] = s.heights.get(r, ROW_POINTS)
+        s.heights[0] = max(s.heights[0], 30.0)
+        heights = [s.heights[r] for r in range(last + 1)]
         page = printable_height(s.landscape)
         s.breaks = page_breaks(heights, [(0, self.blocks[0][0] - 1), *self.blocks], page, page)
 
     def guide(self) -> SheetPlan:
-        s = SheetPlan(GUIDE, widths={0: 100})
+        s = SheetPlan(GUIDE, widths={0: 88})
         s.label(0, 0, f"{self.f.form_title} — 填报说明", "title")
         s.heights[0] = 30
         from .textfit import row_height
 
         for row, (kind, text) in enumerate(self.f.guide, start=1):
             s.label(row, 0, text, "heading" if kind == "heading" else "guide")
-            s.heights[row] = row_height([(text, 100)]) if kind == "text" else 24
+            s.heights[row] = row_height([(text, 88)]) if kind == "text" else 24
         return s
 
     def audit(self) -> SheetPlan:
@@ -283,6 +303,9 @@ class RowPlanBuilder:
             s.add(Cell(row, 1, "input", None, "meta", name=f"jx_{key}", key=f"meta.{key}"))
             self.names[f"jx_{key}"] = (META, row, 1)
         return s
+
+
+ROW_POINTS = 16.0  # the form sheet's row height (points)
 
 
 def _count(word: str):

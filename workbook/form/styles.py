@@ -35,6 +35,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "points_bold": {**_box, "align": "center", "bold": True, "num_format": "0"},
     "input": {**_input},
     "input_long": {**_input, "valign": "top"},
+    "input_span": {**_input, "valign": "top", "locked": True},  # the rest of a merged input (its first cell edits)
     "input_note": {**_input, "font_size": 10},
     "input_money": {**_input, "num_format": "#,##0.00", "align": "right"},
     "input_int": {**_input, "num_format": "0", "align": "right"},
