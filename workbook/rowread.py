@@ -39,6 +39,7 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
         if isinstance(value, str) and value.strip() == "" and key.startswith(("funds_", "ind_")):
             value = None
         ret.inputs[key] = str(value) if cell is not None and cell.bad else value
+    empty = []
     for _sheet, cell in plan.formula_cells():
         cd = named(cell.name) if cell.name else None
         if cd is None:
@@ -47,6 +48,11 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
             ret.cached[cell.name] = cd.value
         elif cd.formula and (cell.name.startswith("score_ind_") or cell.name == "funds_rate"):
             ret.cached[cell.name] = ""  # an unused row, no rate: "" (an empty <v/>, as Excel writes it)
+            empty.append(cell.name)
         elif cd.formula:
             ret.uncached.add(cell.name)
+    if ret.uncached:  # never calculated (the total has no value either): those cells are uncached, not ""
+        for name in empty:
+            del ret.cached[name]
+            ret.uncached.add(name)
     ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}
