@@ -47,6 +47,7 @@ class DemoResult:
     status: list[UnitStatus]
     tables: Tables
     scenarios: dict[str, str] = field(default_factory=dict)  # file name -> what it demonstrates
+    projects: Any = None  # demo_projects.ProjectDemo: the 附件3-1 roster, workbooks and returns
 
 
 def seed_inputs() -> dict[str, Any]:
@@ -195,5 +196,13 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
         csv_dir = out / "3-汇总" / "csv"
         tables = consolidate(store, YEAR, district, roster, csv_dir, force=True)
     step(f"已生成全区汇总工作簿：{district}（CSV：{csv_dir}）")
-    return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios)
+
+    # 5. 附件3-1: 2–3 projects per unit (collected once the store keys returns by form and project)
+    from .demo_projects import run_project_demo
+
+    projects = run_project_demo(out, rows, YEAR, rng, skip={u.budget_code for u in synth[len(plan) - 1:]})
+    step(f"附件3-1：项目花名册 {projects.roster}（{len(projects.projects)} 个项目），项目工作簿 {projects.workbooks}，"
+         f"项目报回 {projects.returns}（项目表暂不收集入库）")
+    return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios,
+                      projects)
 

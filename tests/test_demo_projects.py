@@ -1,0 +1,36 @@
+"""The demo's 附件3-1 part: 2–3 projects per unit, a workbook each, filled returns that verify clean."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from workbook.demo_projects import run_project_demo
+from workbook.form.project_roster import read_project_roster
+from workbook.form.rowform import xiangmu_template
+from workbook.read import read_return
+from workbook.verify import verify
+
+from .conftest import ROOT
+
+UNITS = [("200009", "岳阳市岳阳楼区社会保险服务中心", "区人社局"), ("900001", "合成单位0001（演示）", "区财政局"),
+         ("900002", "合成单位0002（演示）", "区财政局")]
+
+
+def test_project_demo_writes_roster_workbooks_and_clean_returns(tmp_path):
+    demo = run_project_demo(tmp_path, UNITS, 2021, random.Random(1), skip={"900002"})
+    per_unit = Counter(u.budget_code for u in demo.projects)
+    assert set(per_unit) == {"200009", "900001", "900002"} and all(2 <= n <= 3 for n in per_unit.values())
+    assert len(list(demo.workbooks.iterdir())) == len(demo.projects)
+    returns = sorted(demo.returns.iterdir())
+    assert returns and not any(p.name.startswith("900002") for p in returns)
+    for p in returns:
+        v = verify(read_return(p))
+        assert v.ret.row_form is not None and not v.report.has_errors, (p.name, v.findings)
+        assert v.ret.unit["project_name"].endswith("（演示）")
+        assert not {f.code for f in v.findings} & {"score_mismatch", "formula_tampered", "template_modified"}
+
+
+def test_sample_project_roster_reads():
+    projects = read_project_roster(ROOT / "samples" / "项目花名册.csv", 2021, xiangmu_template())
+    assert projects and all(u.prefill.get("project_name") for u in projects)
