@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOK = ROOT / "workbook"
 # Modules that generate workbooks on purpose (the demo, the desk's yearly task, filling test returns).
-GENERATING = {"demo.py", "rosters.py", "fill.py"}
+GENERATING = {"demo.py", "demo_projects.py", "rosters.py", "fill.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -134,7 +134,38 @@ def test_long_texts_warn():
     assert codes(r, "problems") == ["text_too_long"] and codes(r, "conclusion") == []
 
 
+def test_values_are_read_as_the_workbook_reads_them():
+    """A text "5" is not a number (ISNUMBER), a nature or grade word is compared as typed, and only ASCII spaces
+    are blank (TRIM): the engine agrees with the workbook's formulas on each."""
+    r = score_row_form(T, full_rows(ind_output_2_points="5"))
+    assert r.indicator("ind_output_2").status == "invalid" and "invalid_input" in codes(r, "ind_output_2")
+    r = score_row_form(T, full_rows(ind_output_1_nature=" ≥", ind_benefit_1_actual=" 达成"))
+    assert r.indicator("ind_output_1").display == "无效" and r.indicator("ind_benefit_1").display == "无效"
+    r = score_row_form(T, full_rows(ind_output_3_name="\t"))
+    assert r.indicator("ind_output_3").display == "未填"
+    r = score_row_form(T, full_rows(ind_output_3_name="   ", funds_other_budget="  "))
+    assert [i.id for i in r.indicators if i.id == "ind_output_3"] == [] and r.total == D(100)
+
+
+def test_audit_rows_follow_the_findings():
+    """Each 审核 row's status from the template's [[checks]]: 通过 for a full return; the words otherwise."""
+    assert set(score_row_form(T, full_rows()).audit.values()) == {"通过"}
+    r = score_row_form(T, full_rows(funds_current_executed=120, ind_output_2_points=15, ind_output_1_actual=300,
+                                    ind_satisfaction_1_actual=None, conclusion="好" * 201))
+    assert r.audit == {"complete": "未完成", "rows_missing": "错误", "level_points": "错误", "funds_zero": "通过",
+                       "funds_over": "警告", "funds_reason": "通过", "row_reasons": "通过", "deviation": "警告",
+                       "texts": "警告"}
+    assert [f.code for f in r.findings if f.where == "funds"] == ["exceeds_base"]
+    r = score_row_form(T, {"funds_current_budget": 0, "funds_current_executed": 5, "funds_other_executed": "x"})
+    assert r.audit["funds_zero"] == "无效" and r.audit["complete"] == "未完成"
+    r = score_row_form(T, full_rows(funds_current_budget=0, funds_current_executed=5))
+    assert r.audit["funds_zero"] == "错误" and r.audit["funds_over"] == "通过"
+
+
 @pytest.mark.parametrize(("edit", "word"), [
+    (('kind = "funds_over"', 'kind = "funds_under"'), "未知审核类型"),
+    (('code = "exceeds_base"', 'code = "too_much"'), "未知问题代码"),
+    (('["heading", "一、只填浅黄色单元格"]', '["title", "一、只填浅黄色单元格"]'), "guide.lines"),
     (('rows = 12', 'rows = 0'), "rows"),
     (('points = 50', 'points = 40'), "合计应为 100"),
     (('kind = "rows"', 'kind = "x"'), "行式模板"),

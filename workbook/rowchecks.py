@@ -21,6 +21,7 @@ from typing import Any
 from .checks import FAIL_WORD, PASS
 from .numbers import ZERO, excel_number, fmt, fmt_points, q2
 from .report import Finding, Report
+from .rowrules import blank
 
 INVALID, INCOMPLETE = "无效", "未完成"
 PART_LIMIT = 2000  # characters of one helper cell's formula
@@ -51,9 +52,6 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | Decimal) and not isinstance(v, bool)
 
 
-def _trim_blank(v: Any) -> bool:
-    """TRIM(v)="" as a spreadsheet sees it: empty or ASCII spaces only."""
-    return v is None or (isinstance(v, str) and v.strip(" ") == "")
 
 
 def _text(expr: str) -> str:
@@ -135,7 +133,7 @@ class LevelCounts(RowCheck):
         total = ZERO
         for rid in rows:
             n, p = raw.get(self.f.row_key(rid, "name")), raw.get(self.f.row_key(rid, "points"))
-            if not _trim_blank(n) and _is_number(p) and Decimal(str(p)) >= 0:
+            if not blank(n) and _is_number(p) and Decimal(str(p)) >= 0:
                 total += Decimal(str(p))
         return total
 
@@ -221,12 +219,15 @@ class FundsCheck(RowCheck):
         return f"funds_total_{self.f.funds.executed_column}"
 
     def bad_helper(self) -> Helper:
-        from .form.rowplan import funds_bad_expr, scoring_funds_keys
+        helper = self.__dict__.get("_bad_helper")
+        if helper is None:
+            from .form.rowplan import funds_bad_expr, scoring_funds_keys
 
-        keys = set(scoring_funds_keys(self.f))
-        return Helper("audit_funds_bad", f"=IF({funds_bad_expr(self.f)},1,0)",
-                      lambda rep, raw: 1 if any(x.code == "invalid_input" and x.where in keys
-                                                for x in rep.findings) else 0)
+            keys = scoring_funds_keys(self.f)
+            helper = self.__dict__["_bad_helper"] = Helper(
+                "audit_funds_bad", f"=IF({funds_bad_expr(self.f)},1,0)",
+                lambda rep, raw: 1 if any(_has(rep, "invalid_input", k) for k in keys) else 0)
+        return helper
 
     def helpers(self) -> list[Helper]:
         return [self.bad_helper()]
@@ -260,7 +261,7 @@ class FundsZero(FundsCheck):
     def evaluate(self, report: Report, raw: Mapping[str, Any]) -> tuple[str, str]:
         if self._bad(report, raw):
             return INVALID, "资金数据无效（负数或文字）"
-        failed = any(x.code == "invalid_input" and x.where == FUNDS_ID for x in report.findings)
+        failed = _has(report, "invalid_input", FUNDS_ID)
         return (self.fail if failed else PASS), self._figures_py(report)
 
 
@@ -300,8 +301,8 @@ class FundsReason(RowCheck):
         if rate is None:
             return PASS, "没有执行率（全年预算数为 0 或资金数据无效）"
         key = self.f.funds.reason_key
-        failed = any(x.code == "note_missing" and x.where == key for x in report.findings)
-        said = "未填写偏差原因" if _trim_blank(raw.get(key)) else "已填写偏差原因"
+        failed = _has(report, "note_missing", key)
+        said = "未填写偏差原因" if blank(raw.get(key)) else "已填写偏差原因"
         return (self.fail if failed else PASS), f"执行率 {fmt(rate)}%，{said}"
 
 
@@ -354,7 +355,12 @@ class RowCounting(RowCheck):
 
 
 def _has(report: Report, code: str, where: str) -> bool:
-    return any(x.code == code and x.where == where for x in report.findings)
+    """Whether the report has a finding `code` at `where` (an index built once per report and finding count)."""
+    index = report.__dict__.get("_finding_index")
+    if index is None or index[0] != len(report.findings):
+        index = report.__dict__["_finding_index"] = (len(report.findings),
+                                                      {(x.code, x.where) for x in report.findings})
+    return (code, where) in index[1]
 
 
 class RowReasons(RowCounting):

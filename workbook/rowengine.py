@@ -16,15 +16,22 @@ from .form.rowform import RowForm
 from .numbers import ZERO, q2
 from .report import Finding, IndicatorResult, Report
 from .rowchecks import audit
-from .rowrules import RowInput, capped_total, funds_score, level_points_finding, score_row, text_too_long
-from .values import is_blank
+from .rowrules import (
+    RowInput,
+    blank,
+    capped_total,
+    funds_score,
+    level_points_finding,
+    score_row,
+    text_too_long,
+)
 
 FUNDS_ID = "funds"
 
 
 def _money(key: str, value: Any, label: str, findings: list[Finding]) -> Decimal | None:
     """A money cell: blank is 0; a non-number or a negative amount is invalid_input at that cell."""
-    if is_blank(value):
+    if blank(value):
         return ZERO
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         findings.append(Finding("error", "invalid_input", key, f"“{label}”应为金额，填的是“{value}”"))
@@ -97,7 +104,7 @@ def score_row_form(form: RowForm, inputs: Mapping[str, Any]) -> Report:
                 continue
             status = {"missing": "missing", "invalid": "invalid"}.get(o.status, "ok")
             results.append(IndicatorResult(rid, str(row.name).strip(), lv.name, "", o.points, o.score, o.basis,
-                                           status, note=None if is_blank(row.reason) else str(row.reason)))
+                                           status, note=None if blank(row.reason) else str(row.reason)))
             findings += [Finding(rf.severity, rf.code, rid, f"{lv.name}“{str(row.name).strip()}”：{rf.message}")
                          for rf in o.findings]
         bad = level_points_finding(outcomes, lv.points, lv.name)

@@ -36,7 +36,7 @@ def read_row_return(ret: Any, form: RowForm, names: dict[str, str], named: Calla
         elif cell is not None and cell.bad:
             ret.input_problems[key] = (f"「{loc[0]}」{loc[1]} 的值“{str(value)[:40]}”不是电子表格能识别的数字或文字"
                                        "（全角数字、非数、无穷大或超出范围）")
-        if isinstance(value, str) and value.strip() == "" and key.startswith(("funds_", "ind_")):
+        if isinstance(value, str) and value.strip(" ") == "" and key.startswith(("funds_", "ind_")):
             value = None
         ret.inputs[key] = str(value) if cell is not None and cell.bad else value
     empty = []

@@ -22,7 +22,13 @@ from typing import Any
 
 from .numbers import HUNDRED, ZERO, excel_number, fmt, fmt_points, q2, to_decimal
 from .rules import RuleFinding
-from .values import is_blank
+
+
+def blank(value: Any) -> bool:
+    """Blank as the workbook's TRIM(x)="" sees it: None, or a text of ASCII spaces only (a tab, a line break
+    or an ideographic space is text, as in every spreadsheet program)."""
+    return value is None or (isinstance(value, str) and value.strip(" ") == "")
+
 
 AT_LEAST, AT_MOST, EQUAL, QUALITATIVE = "at_least", "at_most", "equal", "qualitative"
 
@@ -45,8 +51,8 @@ class RowRuleParams:
 
 
 def _number(value: Any) -> Decimal | None:
-    """A typed number, or None when the value is not one (text, bool)."""
-    if isinstance(value, bool) or is_blank(value):
+    """A typed number, or None when the value is not one (text, bool; a text "5" too: ISNUMBER is false)."""
+    if isinstance(value, bool) or blank(value) or isinstance(value, str):
         return None
     try:
         return to_decimal(value)
@@ -73,7 +79,7 @@ def execution_rate(budget: Decimal, executed: Decimal) -> Decimal | None:
 def funds_score(budget: Any, executed: Any, reason: Any = None, p: RowRuleParams | None = None) -> FundsOutcome:
     """The funds score of a 年度资金总额 row (blank money counts as 0)."""
     p = p or RowRuleParams()
-    b, e = _number(budget) if not is_blank(budget) else ZERO, _number(executed) if not is_blank(executed) else ZERO
+    b, e = _number(budget) if not blank(budget) else ZERO, _number(executed) if not blank(executed) else ZERO
     if b is None or e is None or b < 0 or e < 0:
         return FundsOutcome(ZERO, None, "资金数据无效", "invalid",
                             [RuleFinding("error", "invalid_input", "全年预算数和全年执行数应为不小于 0 的金额")])
@@ -87,7 +93,7 @@ def funds_score(budget: Any, executed: Any, reason: Any = None, p: RowRuleParams
     assert rate is not None
     value = q2(min(rate, HUNDRED) / HUNDRED * p.funds_points)
     out = FundsOutcome(value, rate, f"执行率 {fmt(rate)}%（{fmt(e)}/{fmt(b)}），得 {fmt_points(value)} 分")
-    if rate < p.reason_below_pct and is_blank(reason):
+    if rate < p.reason_below_pct and blank(reason):
         out.findings.append(RuleFinding("warning", "note_missing",
                                         f"执行率 {fmt(rate)}% 低于 {fmt_points(p.reason_below_pct)}%，未填写偏差原因"))
     return out
@@ -137,7 +143,7 @@ class RowInput:
 
     @property
     def used(self) -> bool:
-        return not is_blank(self.name)
+        return not blank(self.name)
 
 
 @dataclass
@@ -168,22 +174,22 @@ def score_row(row: RowInput, p: RowRuleParams | None = None) -> RowOutcome:
     p = p or RowRuleParams()
     if not row.used:
         return RowOutcome("unused")
-    blank = [label for label, v in (("指标性质", row.nature), ("年度指标值", row.target),
-                                     ("实际完成值", row.actual), ("分值", row.points)) if is_blank(v)]
-    if blank:
+    empty = [label for label, v in (("指标性质", row.nature), ("年度指标值", row.target),
+                                     ("实际完成值", row.actual), ("分值", row.points)) if blank(v)]
+    if empty:
         given = _number(row.points)  # a filled 分值 still counts towards its level's points
         return RowOutcome("missing", points=given if given is not None and given >= 0 else ZERO,
-                          basis="未填：" + "、".join(blank),
-                          findings=[RuleFinding("error", "missing_input", "、".join(blank) + "未填")])
+                          basis="未填：" + "、".join(empty),
+                          findings=[RuleFinding("error", "missing_input", "、".join(empty) + "未填")])
     pts = _number(row.points)
-    kind = p.natures.get(str(row.nature).strip())
+    kind = p.natures.get(str(row.nature))  # as typed: the workbook compares nature="≥" exactly
     problems = []
     if kind is None:
         problems.append(f"指标性质“{row.nature}”应为 {'、'.join(p.natures)} 之一")
     if pts is None or pts < 0:
         problems.append(f"分值“{row.points}”应为不小于 0 的数")
     if kind == QUALITATIVE:
-        if str(row.actual).strip() not in p.qualitative_shares:
+        if str(row.actual) not in p.qualitative_shares:
             problems.append(f"定性指标的完成值“{row.actual}”应为 {'、'.join(p.qualitative_shares)} 之一")
     elif kind is not None:
         for label, v in (("年度指标值", row.target), ("实际完成值", row.actual)):
@@ -195,9 +201,9 @@ def score_row(row: RowInput, p: RowRuleParams | None = None) -> RowOutcome:
     assert pts is not None and kind is not None
     findings: list[RuleFinding] = []
     if kind == QUALITATIVE:
-        share = p.qualitative_shares[str(row.actual).strip()]
+        share = p.qualitative_shares[str(row.actual)]
         value = q2(max(ZERO, min(pts, pts * share)))
-        basis = f"定性：{str(row.actual).strip()}（{fmt_points(share * 100)}%），得 {fmt_points(value)} 分"
+        basis = f"定性：{row.actual}（{fmt_points(share * 100)}%），得 {fmt_points(value)} 分"
     else:
         target, actual = _number(row.target), _number(row.actual)
         assert target is not None and actual is not None
@@ -213,7 +219,7 @@ def score_row(row: RowInput, p: RowRuleParams | None = None) -> RowOutcome:
                                             "指标值可能定得过低"))
                 if p.deviation_deduction is not None:
                     value = q2(max(ZERO, value - p.deviation_deduction))
-    if value < pts and is_blank(row.reason):
+    if value < pts and blank(row.reason):
         findings.append(RuleFinding("warning", "note_missing",
                                     f"得 {fmt_points(value)} 分（分值 {fmt_points(pts)}），未填写偏差原因"))
     return RowOutcome("ok", value, pts, basis, findings)
@@ -262,6 +268,6 @@ def level_points_finding(rows: list[RowOutcome], level_points: Decimal, level_na
 def text_too_long(text: Any, label: str, p: RowRuleParams | None = None) -> RuleFinding | None:
     """A report text over the limit (code points, as typed): the `text_too_long` warning."""
     p = p or RowRuleParams()
-    if is_blank(text) or len(str(text)) <= p.text_limit:
+    if text is None or len(str(text)) <= p.text_limit:  # LEN(x) as the 审核 row counts it
         return None
     return RuleFinding("warning", "text_too_long", f"“{label}”{len(str(text))} 字，超过 {p.text_limit} 字")
