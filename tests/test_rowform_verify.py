@@ -69,7 +69,7 @@ def test_a_replaced_formula_is_tampered(tmp_path):
 
 def test_a_forged_cached_total_is_a_score_mismatch(tmp_path):
     data = factory().build(UNIT, CASES["partial"])
-    forged = rewrite(data, "xl/worksheets/sheet2.xml", r"(<f>total_uncapped</f><v>)[^<]*(</v>)", r"\g<1>100\g<2>")
+    forged = rewrite(data, "xl/worksheets/sheet2.xml", r"(<f>IF\(audit_complete=&quot;未完成&quot;,&quot;未完成&quot;,total_uncapped\)</f><v>)[^<]*(</v>)", r"\g<1>100\g<2>")
     v = verified(tmp_path, forged)
     assert [f.where for f in v.findings if f.code == "score_mismatch"] == ["total_score"]
 

@@ -95,7 +95,9 @@ CASES = {**HAND_CASES, **{f"random_{i}": random_case(random.Random(i)) for i in 
 
 def expected(inputs: dict) -> dict:
     rep = score_row_form(T, {**UNIT.identity(), **UNIT.prefill, **inputs})
-    out = {"total_score": rep.total, "grade": rep.grade, "total_uncapped": rep.computed["total_uncapped"],
+    incomplete = rep.audit["complete"] == "未完成"  # the form is not filled in: no total, no grade
+    out = {"total_score": "未完成" if incomplete else rep.total, "grade": "未完成" if incomplete else rep.grade,
+           "total_uncapped": rep.computed["total_uncapped"],
            "funds_rate": rep.computed.get("funds_rate", "")}
     out.update({f"subtotal_{lv.id}": rep.subtotals[lv.id] for lv in T.levels})
     out.update({f"funds_total_{c.key}": rep.computed[f"funds_total_{c.key}"] for c in T.funds.columns})

@@ -427,6 +427,19 @@ def unique_helpers(form: Any) -> list[Helper]:
     return list(out.values())
 
 
+def complete_check(form: Any) -> RowCheck | None:
+    """The template's `complete` check: while it shows 未完成, so do the total and the grade."""
+    return next((c for c in row_checks(form) if c.spec.kind == "complete"), None)
+
+
+def shown_result(form: Any, report: Report) -> tuple[Any, str]:
+    """(total, grade) as the workbook shows them: 未完成 while the form is incomplete, else the engine's."""
+    check = complete_check(form)
+    if check is not None and report.audit.get(check.id) == INCOMPLETE:
+        return INCOMPLETE, INCOMPLETE
+    return report.total, report.grade
+
+
 def audit(form: Any, report: Report, raw: Mapping[str, Any]) -> None:
     """Fill report.audit (check id -> status) and add the findings only checks raise."""
     for check in row_checks(form):
@@ -435,4 +448,5 @@ def audit(form: Any, report: Report, raw: Mapping[str, Any]) -> None:
         report.audit[check.id] = check.evaluate(report, raw)[0]
 
 
-__all__ = ["INCOMPLETE", "INVALID", "KINDS", "RowCheck", "RowCheckSpec", "audit", "row_checks", "unique_helpers"]
+__all__ = ["INCOMPLETE", "INVALID", "KINDS", "RowCheck", "RowCheckSpec", "audit", "complete_check", "row_checks",
+           "shown_result", "unique_helpers"]

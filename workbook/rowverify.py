@@ -82,8 +82,11 @@ def expectations(form: Any) -> tuple[tuple, Any]:
 
 def expected_shown(form: Any, report: Any) -> dict[str, Any]:
     """What every named formula cell of a row form shows, by the engine."""
+    from .rowchecks import shown_result
+
     shown = {r.id: r.display for r in report.indicators}
-    out: dict[str, Any] = {"score_funds": shown.get("funds", ""), "total_score": report.total, "grade": report.grade,
+    total, grade = shown_result(form, report)
+    out: dict[str, Any] = {"score_funds": shown.get("funds", ""), "total_score": total, "grade": grade,
                            "total_uncapped": report.computed["total_uncapped"],
                            "funds_rate": report.computed.get("funds_rate", "")}
     for col in form.funds.columns:

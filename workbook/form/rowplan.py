@@ -37,6 +37,11 @@ class RowCtx(Ctx):
     def report_form(self) -> Any:
         return self.form
 
+    def shown_result(self) -> tuple[Any, str]:
+        from ..rowchecks import shown_result
+
+        return shown_result(self.form, self.report)
+
 
 def _display(report: Any, rid: str) -> Any:
     found = [r for r in report.indicators if r.id == rid]
@@ -62,6 +67,16 @@ def grade_formula(form: RowForm, total: str) -> str:
     for minimum, grade in reversed(bands[:-1]):
         out = f'IF({total}>={excel_number(minimum)},"{grade}",{out})'
     return "=" + out
+
+
+def _unless_incomplete(form: RowForm, formula: str) -> str:
+    """=IF(audit_<complete>="未完成","未完成",…): no total or grade that looks like a result while rows are open."""
+    from ..rowchecks import INCOMPLETE, complete_check
+
+    check = complete_check(form)
+    if check is None:
+        return formula
+    return f'=IF({check.status_name}="{INCOMPLETE}","{INCOMPLETE}",{formula[1:]})'
 
 
 def cap_formula(form: RowForm, uncapped: str, rate: str) -> str:
@@ -189,10 +204,11 @@ class RowPlanBuilder:
         self._formula(s, row, helper, "total_uncapped", "=" + uncapped, lambda c: c.report.computed["total_uncapped"],
                       "plain")
         s.hidden_cols.add(helper)
-        self._formula(s, row, 1, "total_score", cap_formula(f, "total_uncapped", "funds_rate"),
-                      lambda c: c.report.total, "score_total")
+        self._formula(s, row, 1, "total_score", _unless_incomplete(f, cap_formula(f, "total_uncapped", "funds_rate")),
+                      lambda c: c.shown_result()[0], "score_total")
         s.label(row + 1, 0, "评价等次", "header")
-        self._formula(s, row + 1, 1, "grade", grade_formula(f, "total_score"), lambda c: c.report.grade, "grade")
+        self._formula(s, row + 1, 1, "grade", _unless_incomplete(f, grade_formula(f, "total_score")),
+                      lambda c: c.shown_result()[1], "grade")
         end = row + 1
         row += 3
         for fld in f.texts:
@@ -261,8 +277,8 @@ class RowPlanBuilder:
         s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
         s.title("审核（自动核对，请逐条查看）", 3)
         s.label(1, 1, "总分 / 评价等次", "label")
-        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.report.total))
-        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.report.grade))
+        s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.shown_result()[0]))
+        s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=lambda c: c.shown_result()[1]))
         s.label(2, 1, "错误 / 未完成 / 警告 条数", "label")
         s.add(Cell(2, 2, "formula", '=COUNTIF(audit_status,"错误")', "formula_center", cached=_count("错误")))
         s.add(Cell(2, 3, "formula",
