@@ -239,7 +239,9 @@ def test_demo_runs_end_to_end(tmp_path):
     assert len(missing) == 1
     codes = {r[-1] for r in wb["审核结果"].iter_rows(min_row=3, values_only=True)}
     assert {"formula_tampered", "score_mismatch", "missing_input", "text_mismatch", "note_missing"} <= codes
-    assert "拒收" in res.output and "未报送" in res.output
+    assert "拒收" in res.output and "未报送" in res.output and "已收集项目报回" in res.output
     with Store(tmp_path / "demo" / "jixiao.sqlite") as s:
+        projects = list(s.iter_current(2021, form="jixiao.xiangmu"))
+        assert len(projects) >= 20 and not any(p["hold"] for p in projects)
         assert s.counts()["rejected"] == 1
         assert len([h for h in s.history("900010", 2021)]) == 2  # the resubmission kept its history

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from workbook.demo_projects import run_project_demo
+from workbook.demo_projects import collect_projects, run_project_demo
 from workbook.form.project_roster import read_project_roster
 from workbook.form.rowform import xiangmu_template
 from workbook.read import read_return
+from workbook.store import Store
 from workbook.verify import verify
 
 from .conftest import ROOT
@@ -34,3 +35,14 @@ def test_project_demo_writes_roster_workbooks_and_clean_returns(tmp_path):
 def test_sample_project_roster_reads():
     projects = read_project_roster(ROOT / "samples" / "项目花名册.csv", 2021, xiangmu_template())
     assert projects and all(u.prefill.get("project_name") for u in projects)
+
+
+def test_project_returns_are_registered_signed_and_collected_per_project(tmp_path):
+    with Store(tmp_path / "j.sqlite") as store:
+        demo = run_project_demo(tmp_path, UNITS, 2021, random.Random(2), store, skip={"900002"})
+        got = collect_projects(store, demo)
+        rows = list(store.iter_current(2021, form="jixiao.xiangmu"))
+        assert got.new == len(rows) == len(list(demo.returns.iterdir())) and got.rejected_count == 0
+        assert not any(r["hold"] for r in rows), [r["hold"] for r in rows]
+        assert {r["budget_code"] for r in rows} == {"200009", "900001"} and store.current(2021) == []
+        assert len({(r["budget_code"], r["project_key"]) for r in rows}) == len(rows)

@@ -197,12 +197,16 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
         tables = consolidate(store, YEAR, district, roster, csv_dir, force=True)
     step(f"已生成全区汇总工作簿：{district}（CSV：{csv_dir}）")
 
-    # 5. 附件3-1: 2–3 projects per unit (collected once the store keys returns by form and project)
-    from .demo_projects import run_project_demo
+    # 5. 附件3-1: 2–3 projects per unit, registered and signed, filled and collected
+    from .demo_projects import collect_projects, run_project_demo
 
-    projects = run_project_demo(out, rows, YEAR, rng, skip={u.budget_code for u in synth[len(plan) - 1:]})
-    step(f"附件3-1：项目花名册 {projects.roster}（{len(projects.projects)} 个项目），项目工作簿 {projects.workbooks}，"
-         f"项目报回 {projects.returns}（项目表暂不收集入库）")
+    with Store(db) as store:
+        projects = run_project_demo(out, rows, YEAR, rng, store, skip={u.budget_code for u in synth[len(plan) - 1:]})
+        step(f"附件3-1：项目花名册 {projects.roster}（{len(projects.projects)} 个项目），"
+             f"已生成并登记项目工作簿 {projects.workbooks}")
+        got = collect_projects(store, projects)
+        projects.collected = got
+    step(f"已收集项目报回 {projects.returns}：新收 {got.new}，拒收 {got.rejected_count}，有错误 {got.with_errors}")
     return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios,
                       projects)
 

@@ -1,14 +1,13 @@
-"""The 附件3-1 part of the demo: a project roster (2–3 projects per unit), one workbook per project and
-the units' filled project returns (synthetic, marked 演示).
-
-Collecting them waits for the store keyed by form and project: `collect_projects(store, demo)` is the one
-call the demo adds then (today's store refuses 附件3-1 returns with a clear reason).
+"""The 附件3-1 part of the demo: a project roster (2–3 projects per unit), one workbook per project
+(registered in the store and signed, as `jixiao generate --form xiangmu` does) and the units' filled
+project returns (synthetic, marked 演示); `collect_projects` collects them into the store.
 """
 
 from __future__ import annotations
 
 import csv
 import random
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +30,7 @@ class ProjectDemo:
     returns: Path
     projects: list[Unit]
     scenarios: dict[str, str] = field(default_factory=dict)
+    collected: Any = None  # the CollectSummary once collected
 
 
 def write_project_roster(path: Path, units: list[tuple[str, str, str]], rng: random.Random) -> None:
@@ -78,31 +78,42 @@ def project_inputs(form: RowForm, rng: random.Random, quality: str, initial: Any
 
 
 def run_project_demo(out: Path, units: list[tuple[str, str, str]], year: int, rng: random.Random,
-                     key: str | None = None, skip: set[str] = frozenset()) -> ProjectDemo:
-    """Roster, workbooks and filled returns of every unit's projects (units in `skip` send none back)."""
+                     store: Any = None, skip: set[str] = frozenset()) -> ProjectDemo:
+    """Roster, workbooks and filled returns of every unit's projects (units in `skip` send none back); with a
+    store, every workbook is signed with its key and registered."""
     form = xiangmu_template()
     roster = out / "项目花名册.csv"
     write_project_roster(roster, units, rng)
     projects = read_project_roster(roster, year, form)
-    factory = RowWorkbookFactory(form, key=key)
+    factory = RowWorkbookFactory(form, key=store.key if store is not None else None)
+    issued: list[dict[str, Any]] = []
     workbooks, returns = out / "1-项目工作簿", out / "4-项目报回"
     workbooks.mkdir(exist_ok=True)
     returns.mkdir(exist_ok=True)
     demo = ProjectDemo(roster, workbooks, returns, projects)
     for n, unit in enumerate(projects):
         name = project_filename(unit)
-        factory.write(workbooks / name, unit)
+        rid = str(uuid.uuid4())
+        factory.write(workbooks / name, unit, return_id=rid)
+        issued.append({"return_id": rid, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
+                       "parent_dept": unit.parent_dept, "year": unit.year, "template_id": form.id,
+                       "template_version": form.version, "file": str(workbooks / name),
+                       "project_code": unit.prefill.get("project_code"),
+                       "project_name": unit.prefill.get("project_name")})
         if unit.budget_code in skip:
             continue
         quality = ["good", "good", "fair", "poor"][n % 4]
-        factory.write(returns / name, unit, project_inputs(form, rng, quality, unit.prefill.get("funds_current_initial")))
+        factory.write(returns / name, unit, project_inputs(form, rng, quality, unit.prefill.get("funds_current_initial")),
+                      return_id=rid)
         demo.scenarios[name] = {"good": "项目完成好", "fair": "执行率或指标有偏差，已写原因",
                                 "poor": "偏差较大，部分未写原因（审核警告）"}[quality]
+    if store is not None:
+        store.register(issued)
     return demo
 
 
 def collect_projects(store: Any, demo: ProjectDemo) -> Any:
-    """Collect the project returns into the store (once the store keys returns by form and project)."""
+    """Collect the project returns into the store (each the current return of its project)."""
     from .collect import collect
 
     return collect(sorted(demo.returns.iterdir()), store, workers=1)
