@@ -271,7 +271,7 @@ def test_project_workbooks_issued_unsigned(tmp_path):
     path.write_bytes(unsigned)
     with Store(db) as s:
         s.register([{"return_id": str(uuid.uuid4()), "budget_code": "100009", "year": 2021, "template_id": FORM,
-                     "template_version": "2021.1", "project_name": "别的"}])
+                     "template_version": xiangmu_template().version, "project_name": "别的"}])
     res = jx("verify", path, "--db", db, "--json")
     assert res.returncode == 0 and _codes(res)[0] & IDENTITY == {"unsigned_return"}
     res = jx("collect", path.parent, "--db", db, "--json")
@@ -307,7 +307,7 @@ def test_a_main_store_is_migrated_and_keeps_its_unit_returns(tmp_path):
     with Store(db) as s:
         key = s.key
         s.register([{"return_id": "p-1", "budget_code": "100001", "unit_name": "甲单位", "year": 2021,
-                     "template_id": FORM, "template_version": "2021.1", "project_name": "就业培训",
+                     "template_id": FORM, "template_version": xiangmu_template().version, "project_name": "就业培训",
                      "project_code": "XM01"}])
     unit_data = WorkbookFactory(key=key).build(Unit("甲单位", "100001", 2021, "区财政局"),
                                                unit_values(seed_inputs()), return_id=rid)
