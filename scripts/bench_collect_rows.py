@@ -69,7 +69,7 @@ def main() -> None:
         with Store(root / "j.sqlite") as store:
             store.register({"return_id": rid, "budget_code": u.budget_code, "unit_name": u.unit_name,
                             "parent_dept": u.parent_dept, "year": u.year, "template_id": FORM,
-                            "template_version": "2021.1", "project_code": u.prefill.get("project_code"),
+                            "template_version": xiangmu_template().version, "project_code": u.prefill.get("project_code"),
                             "project_name": u.prefill["project_name"]} for u, rid in items)
             factory = RowWorkbookFactory(xiangmu_template(), key=store.key)
             write_round(root / "r1", factory, items, 1, "2022-03-01T08:00:00Z")
