@@ -722,7 +722,6 @@ def _read(ret: Return, safe: SafeZip) -> None:
             read_row_return(ret, ret.row_form, book.names, named, sheet_read)
         return  # otherwise not a return of a template this installation knows: nothing more to read
 
-    from .form.layout import TABLES
     from .formulas import named_formulas
 
     t = ret.template
@@ -756,7 +755,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             cell = named(name)
             if cell is not None and cell.value not in (None, ""):
                 ret.explanations[name.removeprefix("explain_")] = str(cell.value)
-    for table in TABLES:
+    for table in t.form.table_columns:
         loc = split_ref(book.names.get(table, ""))
         if not loc or not loc[2]:
             continue

@@ -10,7 +10,7 @@ from typing import Any
 from .. import __version__
 from ..engine import score_values
 from ..excel_limits import ExcelLimitError, excel_problems
-from ..form.layout import TABLES, Ctx, build_plan
+from ..form.layout import Ctx, build_plan
 from ..form.unit import Unit
 from ..identity import mac
 from ..template import Template, default_template
@@ -57,7 +57,7 @@ class WorkbookFactory:
         """One workbook as bytes.  `values` may fill any input, note_*, explain_* or table (goals_qual …)."""
         t = self.template
         raw = self.inputs_for(unit, values)
-        tables = {name: raw.pop(name) for name in list(raw) if name in TABLES}
+        tables = {name: raw.pop(name) for name in list(raw) if name in t.form.table_columns}
         explanations = {k.removeprefix("explain_"): v for k, v in raw.items() if k.startswith("explain_")}
         values = Values(t, raw)
         ctx = Ctx(raw=raw, values=values, report=score_values(values, explanations))
