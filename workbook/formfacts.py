@@ -66,6 +66,8 @@ class FormFacts:
     tables: tuple[TextTable, ...]
     prefill: dict[str, str]  # next year's input -> this year's input or computed key
     district_money: tuple[str, ...]
+    headings: dict[str, str]  # sheet role -> the heading on top of it
+    guide: tuple[tuple[str, str], ...]  # 填报说明 lines: (style, text with {form_title} {title} {bureau})
 
     def sheet(self, role: str) -> str:
         return self.sheets[role]
@@ -132,6 +134,12 @@ def lint_facts(data: dict[str, Any], known: set[str]) -> list[str]:
     for role in SHEET_ROLES:
         if not sheets.get(role):
             problems.append(f"form.sheets：缺少工作表 {role}")
+    problems += [f"form.headings：缺少 {role} 的标题" for role in SHEET_ROLES
+                 if role not in ("guide", "cover") and role not in form.get("headings", {})]
+    problems += [f"form.headings：{k} 不是工作表" for k in form.get("headings", {}) if k not in SHEET_ROLES]
+    lines = form.get("guide", {}).get("lines", [])
+    if not lines or any(not isinstance(x, list) or len(x) != 2 or x[0] not in ("title", "heading", "text") for x in lines):
+        problems.append("form.guide.lines：应为 [样式, 文字] 的列表，样式为 title、heading 或 text")
     problems += [f"form.sheets：未知工作表 {r!r}，应为 {list(SHEET_ROLES)}" for r in sheets if r not in SHEET_ROLES]
     if len(set(sheets.values())) != len(sheets):
         problems.append("form.sheets：工作表名称重复")
@@ -167,4 +175,5 @@ def parse_facts(form: dict[str, Any]) -> FormFacts:
         derived_rows=tuple(DerivedRow(d["key"], d["after"], d.get("note", "")) for d in form.get("derived_rows", [])),
         text_heights=dict(form.get("text_heights", {})), tables=tuple(tables), prefill=dict(form.get("prefill", {})),
         district_money=tuple(form.get("district", {}).get("money", [])),
+        headings=dict(form.get("headings", {})), guide=tuple((k, v) for k, v in form.get("guide", {}).get("lines", [])),
     )

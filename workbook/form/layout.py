@@ -293,38 +293,8 @@ class Builder:
     def guide(self) -> SheetPlan:
         s = SheetPlan(self.f.sheet("guide"), widths={0: 88})
         t = self.t
-        lines: list[tuple[str, str]] = [
-            ("title", f"{t.form_title} — 填报说明"),
-            ("text", f"本工作簿是{self.bureau}统一下发的{t.title}（附件3-2）电子填报表。"
-                     "所有得分、小计、总分和评价等次都由公式根据您填写的原始数据自动计算，不需要、也不能手工填写分数。"
-                     "必填数据没有填完之前，总分和评价等次显示“未完成”。"),
-            ("heading", "一、只填浅黄色单元格"),
-            ("text", "浅黄色底纹的单元格是填报单元格，其余单元格（标题、公式、得分）已锁定。选中填报单元格时会出现填写提示；"
-                     "输入不符合要求（如负数、文字填进数字格、分数超过上限）时会弹出错误提示，请按提示修改。"
-                     "“是/否”项请用单元格右侧的下拉箭头选择。单元格内换行请按 Alt+Enter。"
-                     "文字较长、超出了单元格时，请拖动行号下方的边线把该行加高，打印时才能完整显示。"),
-            ("text", "灰色底纹的单元格是公式，会随填写内容自动更新；单位名称、预算编码、主管部门和年度由财政局预先填好，不能修改。"),
-            ("heading", "二、填写顺序和数据来源"),
-            ("text", "1. 封面：报告日期、评价方式、评价机构。\n"
-                     "2. 一、基本概况：联系人、人员编制（以编制批复为准）、实有人数（年末在职实有人数）和文字概况。\n"
-                     "3. 二、收支情况：收入、支出和结余、三公经费、固定资产，金额单位为万元，取自本年度部门决算报表；"
-                     "没有的项目可以留空（按 0 计算）。合计数由公式自动计算。\n"
-                     "4. 评分数据：各项评分所需的原始数据，按指标分组，每项右侧有说明。这些数据必须填写，没有的请填 0 或选择“否”。\n"
-                     "5. 三、绩效目标、四、评价人员、五、综述：文字内容。\n"
-                     "6. 附件3-2 评分表：查看自动计算的得分；有扣分的指标必须在“扣分原因和其他说明”栏写明原因。"),
-            ("heading", "三、看懂评分表和审核表"),
-            ("text", "评分表中显示“未填”表示该指标所需的数据还没有填写，显示“无效”表示数据类型不对（例如数字格里填了文字）。"
-                     "请回到相应工作表补齐。"),
-            ("text", "审核表逐条核对数据：“错误”必须修改后才能报送；“警告”表示数据可能有问题，如确属实际情况，"
-                     "请在该行“审核说明”栏写明理由；“提示”仅供参考；“通过”表示没有问题。"),
-            ("heading", "四、保存和报送"),
-            ("text", "请用 Microsoft Excel、WPS 表格或 LibreOffice 打开填写，填写完成后直接保存为 .xlsx 格式"
-                     "（不要加打开密码），保持文件名不变，按财政局要求报送。另存为 .ods（LibreOffice 的默认格式）、"
-                     ".xls、.et（WPS 的默认格式）或 .xlsm 的文件不能接收：用 LibreOffice 或 WPS 保存时，"
-                     "请在“保存类型”中选择“Excel 2007-365 (.xlsx)”，并在询问格式时选择“保持当前格式”或“使用 Excel 格式”。"),
-            ("text", "请不要插入或删除行列、不要复制整行整列粘贴、不要修改工作表名称。从别处复制数字时，"
-                     "请用“选择性粘贴 — 数值”。财政局收到后会用程序重新计算全部得分并核对公式，手工改动的分数或公式会被发现。"),
-        ]
+        fill = {"form_title": t.form_title, "title": t.title, "bureau": self.bureau}
+        lines = [(kind, text.format(**fill)) for kind, text in self.f.guide]
         for row, (kind, text) in enumerate(lines):
             s.label(row, 0, text, {"title": "title", "heading": "heading", "text": "guide"}[kind])
             if kind == "text":
@@ -357,7 +327,7 @@ class Builder:
         helps = any(t.inputs[k].help for k in keys)
         s = SheetPlan(self.f.sheet("cover"), widths={0: 22, 1: 40, 2: 28} if helps else {0: 24, 1: 66})
         last = len(s.widths) - 1
-        s.merges.append(Merge(0, 0, 0, last, f"{self.region}部门（单位）整体支出\n绩效评价自评报告", "cover_title"))
+        s.merges.append(Merge(0, 0, 0, last, self.f.headings["cover"].format(region=self.region), "cover_title"))
         s.heights[0] = 90
         if self.rev3:  # the year under the title, from the locked year cell
             s.merges.append(Merge(1, 0, 1, last, "", "cover_year"))
@@ -372,7 +342,7 @@ class Builder:
 
     def profile(self) -> SheetPlan:
         s = SheetPlan(self.f.sheet("profile"), widths={0: 20, 1: 50, 2: 22}, freeze=(2, 0), repeat_rows=(1, 1))
-        s.title("一、部门（单位）基本概况", 2)
+        s.title(self.f.headings["profile"], 2)
         s.header(1, ["项目", "填写内容", "说明"])
         keys = [k for k, spec in self.t.inputs.items() if self.f.sections[spec.section] == "profile"]
         self._form_rows(s, 2, keys)
@@ -382,7 +352,7 @@ class Builder:
         t = self.t
         s = SheetPlan(self.f.sheet("finance"), widths={0: 26, **{c: 12 for c in range(1, 9)}}, landscape=True)
         name_height = row_height([("名" * 20, s.widths[0])], 22)  # a long unit name in two lines
-        s.title("二、部门（单位）收支情况", 8)
+        s.title(self.f.headings["finance"], 8)
         row = 1
 
         def table(title: str, total_key: str, groups: list[tuple[str | None, list[str]]]) -> None:
@@ -449,7 +419,7 @@ class Builder:
         t = self.t
         w = {0: 20, 1: 40, 2: 8, 3: 14, 4: 50}
         s = SheetPlan(self.f.sheet("scoring"), widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
-        s.title("评分数据（附件3-2 各项指标的原始数据）", 4)
+        s.title(self.f.headings["scoring"], 4)
         s.header(1, ["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"])
         row = 2
         blocks: list[tuple[int, int]] = []
@@ -501,7 +471,7 @@ class Builder:
         s = SheetPlan(self.f.sheet("goals"), widths=w, landscape=True)
         qual = next(tb for tb in self.f.tables if tb.sheet == "goals" and not tb.indicators)
         quant = next(tb for tb in self.f.tables if tb.sheet == "goals" and tb.indicators)
-        s.title("三、部门（单位）整体支出绩效自评情况", 4)
+        s.title(self.f.headings["goals"], 4)
         s.merges.append(Merge(1, 0, 1, 4, "整体支出绩效定性目标及实施计划完成情况", "subtitle"))
         s.merges.append(Merge(2, 0, 2, 2, "预期目标", "header"))
         s.merges.append(Merge(2, 3, 2, 4, "实际完成", "header"))
@@ -561,7 +531,7 @@ class Builder:
     def team(self) -> SheetPlan:
         s = SheetPlan(self.f.sheet("team"), widths={0: 14, 1: 24, 2: 32, 3: 20})
         people = next(tb for tb in self.f.tables if tb.sheet == "team")
-        s.title("四、评价人员", 3)
+        s.title(self.f.headings["team"], 3)
         s.header(1, ["姓  名", "职务/职称", "单  位", "签  字"])
         for i in range(people.rows):
             r = 2 + i
@@ -585,7 +555,7 @@ class Builder:
 
     def summary(self) -> SheetPlan:
         s = SheetPlan(self.f.sheet("summary"), widths={0: 90})
-        s.label(0, 0, "五、评价报告综述（文字部分）", "title")
+        s.label(0, 0, self.f.headings["summary"], "title")
         row = 1
         for key in [k for k, spec in self.t.inputs.items() if self.f.sections[spec.section] == "summary"]:
             s.label(row, 0, self.t.label(key), "subtitle")
@@ -599,7 +569,7 @@ class Builder:
         t = self.t
         w = {0: 9, 1: 10, 2: 20, 3: 78, 4: 6, 5: 9, 6: 38}
         s = SheetPlan(self.f.sheet("score"), widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2), scale=75)
-        s.label(0, 0, "附件3-2", "plain")
+        s.label(0, 0, self.f.headings["score"], "plain")
         s.title(t.title, 6, row=1)
         s.heights[1] = 28
         s.header(2, ["一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "扣分原因和其他说明"])
@@ -689,7 +659,7 @@ class Builder:
         t = self.t
         w = {0: 5, 1: 32, 2: 7, 3: 56, 4: 30}
         s = SheetPlan(self.f.sheet("audit"), widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
-        s.title("审核（自动核对，请逐条查看）", 4)
+        s.title(self.f.headings["audit"], 4)
         s.label(1, 1, "总分 / 评价等次", "label")
         s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=_named_cached(t, "total_score")))
         s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=_named_cached(t, "grade")))

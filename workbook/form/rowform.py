@@ -145,7 +145,9 @@ def parse_row_form(text: str, path: str = "<template>") -> RowForm:
         rows=_fields(fd.get("rows"), "funds.rows", problems),
         columns=_fields(fd.get("columns"), "funds.columns", problems),
         budget_column=str(fd.get("budget_column", "")), executed_column=str(fd.get("executed_column", "")),
-        reason_key=str(fd.get("reason_key", "funds_reason")))
+        reason_key=str(fd.get("reason_key", "")))
+    if not funds.reason_key:
+        problems.append("funds：缺少 reason_key（执行率偏低时说明原因的填报项）")
     col_keys = {c.key for c in funds.columns}
     for need in (funds.budget_column, funds.executed_column):
         if need not in col_keys:
