@@ -77,18 +77,18 @@ def synthetic_inputs(rng: random.Random, quality: str = "good") -> dict[str, Any
     return inputs
 
 
-# The demo's scenarios (workbook.demo): each edits a synthetic unit's inputs in place.
-def leave_required_blank(inputs: dict[str, Any]) -> None:
-    """漏填一项必填数据（公务卡支付金额）."""
+# The demo's scenarios (workbook.demo): each edits a synthetic unit's inputs in place and says what it shows.
+def leave_required_blank(inputs: dict[str, Any]) -> str:
     inputs["card_paid"] = None
+    return "漏填一项必填数据（公务卡支付金额）：评分表显示“未填”，审核为错误"
 
 
-def over_quota_explained(inputs: dict[str, Any]) -> None:
-    """实有人数超编 3 人：扣分并写明原因，审核警告在“审核说明”中解释."""
+def over_quota_explained(inputs: dict[str, Any]) -> str:
     inputs["staff_actual"] = inputs["staff_quota"] + 3
     inputs["overview"] = f"（合成数据）本单位核定编制{inputs['staff_quota']}人，实有{inputs['staff_actual']}人。"
     inputs["note_staff_control"] = "（合成数据）年中接收安置人员，超编 3 人"
     inputs["explain_staff_exceeds_quota"] = "（合成数据）接收军转安置人员，编制调整已报编办"
+    return "实有人数超编：扣分并写明原因，审核警告已在“审核说明”中解释"
 
 
 def late_funds(inputs: dict[str, Any]) -> None:

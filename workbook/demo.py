@@ -136,15 +136,15 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
             continue
         if kind == "blank":
             inputs = with_notes(inputs)
-            samples.leave_required_blank(inputs)
+            what = samples.leave_required_blank(inputs)
             p = reply(unit, inputs)
-            scenarios[p.name] = "漏填一项必填数据（公务卡支付金额）：评分表显示“未填”，审核为错误"
+            scenarios[p.name] = what
             continue
         if kind == "explained":
             inputs = with_notes(inputs)
-            samples.over_quota_explained(inputs)
+            what = samples.over_quota_explained(inputs)
             p = reply(unit, with_notes(inputs))
-            scenarios[p.name] = "实有人数超编：扣分并写明原因，审核警告已在“审核说明”中解释"
+            scenarios[p.name] = what
             continue
         if kind == "tampered":
             inputs = with_notes(inputs)
