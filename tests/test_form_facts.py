@@ -21,6 +21,7 @@ import pytest
 
 from workbook.form.layout import META
 from workbook.form.rowform import xiangmu_template
+from workbook.form.unit import IDENTITY_KEYS
 from workbook.generate import WorkbookFactory
 from workbook.read import read_return
 from workbook.template import TEMPLATES_DIR, TemplateError, default_template, known_templates, parse_template
@@ -150,7 +151,7 @@ def test_the_scan_finds_a_planted_key_and_title(tmp_path, monkeypatch):
 
 def test_identity_keys_are_shared_by_every_form():
     rows = {f.key for f in xiangmu_template().identity}
-    assert identity_keys() == {"unit_name", "budget_code", "parent_dept", "year"}
+    assert identity_keys() == set(IDENTITY_KEYS)
     assert identity_keys() <= rows
 
 

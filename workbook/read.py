@@ -722,6 +722,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             read_row_return(ret, ret.row_form, book.names, named, sheet_read)
         return  # otherwise not a return of a template this installation knows: nothing more to read
 
+    from .form.unit import IDENTITY_KEYS
     from .formulas import named_formulas
 
     t = ret.template
@@ -774,7 +775,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             ret.cached[name] = cell.value
         elif cell.formula:
             ret.uncached.add(name)
-    ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
+    ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}
     if isinstance(sst, SharedStrings) and sst.mixed:
         ret.anomalies.append(("sharedStrings", "共享字符串的文字中夹有其他元素（各程序读法不同）"))
     nxf = len(xfs)
