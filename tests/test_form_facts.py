@@ -96,12 +96,13 @@ def _identifiers(node: ast.AST) -> list[str]:
     return []
 
 
-def form_facts_in_python(keys: set[str], titles: set[str]) -> list[str]:
+def form_facts_in_python(keys: set[str], titles: set[str], files: list[Path] | None = None,
+                         root: Path = ROOT) -> list[str]:
     found = []
-    for path in python_files():
+    for path in python_files() if files is None else files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docs = _docstrings(tree)
-        where = path.relative_to(ROOT)
+        where = path.relative_to(root)
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", node.value))
@@ -134,16 +135,12 @@ def test_web_pages_name_no_form_key_or_sheet_title():
     assert found == []
 
 
-def test_the_scan_finds_a_planted_key_and_title(tmp_path, monkeypatch):
+def test_the_scan_finds_a_planted_key_and_title(tmp_path):
     """The scanner itself bites: a module naming a key or a title is reported."""
-    planted = ROOT / "workbook" / "_planted_form_fact.py"
+    planted = tmp_path / "_planted_form_fact.py"
     planted.write_text('"""Docstrings may say staff_quota."""\nX = {"staff_quota": 1}\nY = "评分数据"\n'
                        "def f(income_total):\n    return 1\n", encoding="utf-8")
-    try:
-        found = form_facts_in_python(form_keys(), sheet_titles())
-    finally:
-        planted.unlink()
-    mine = [f for f in found if "_planted_form_fact" in f]
+    mine = form_facts_in_python(form_keys(), sheet_titles(), [planted], tmp_path)
     assert len(mine) == 3, mine
     assert any("'staff_quota'" in f and ":2 " in f for f in mine)
     assert any("'评分数据'" in f for f in mine) and any("'income_total'" in f for f in mine)

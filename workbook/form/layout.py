@@ -254,7 +254,6 @@ class Builder:
         self.formulas = named_formulas(t)
         self.checks: list[Check] = build_checks(t)
         self.f = t.form  # the form's workbook facts (sheet titles, tables) from the template
-        self.sheet_names = self.f.sheets
 
     # -- helpers ---------------------------------------------------------
     def input_cell(self, sheet: SheetPlan, row: int, col: int, key: str) -> Cell:
