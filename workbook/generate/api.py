@@ -11,7 +11,7 @@ from .. import __version__
 from ..engine import score_values
 from ..excel_limits import ExcelLimitError, excel_problems
 from ..form.layout import Ctx, build_plan
-from ..form.unit import Unit
+from ..form.unit import IDENTITY_KEYS, Unit
 from ..identity import mac
 from ..template import Template, default_template
 from ..values import Values
@@ -65,8 +65,7 @@ class WorkbookFactory:
         meta = {
             "template_id": t.id, "template_version": t.version, "template_hash": t.content_hash,
             "generator": "jixiao", "generator_version": __version__, "return_id": return_id or str(uuid.uuid4()),
-            "unit_name": str(raw.get("unit_name") or ""), "budget_code": str(raw.get("budget_code") or ""),
-            "parent_dept": str(raw.get("parent_dept") or ""), "year": str(raw.get("year") or ""),
+            **{k: str(raw.get(k) or "") for k in IDENTITY_KEYS},
             "generated_at": when.isoformat(),
         }
         if self.key:
