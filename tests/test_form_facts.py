@@ -36,7 +36,8 @@ FACTS = TEMPLATES_DIR / "zhengti-facts.toml"
 # templates/zhengti-facts.toml is frozen: returns of 2021.1–2021.3 are verified against plans built from it.
 FACTS_SHA256 = "0f8495b2991736dd2fa409b2126cdc7faaf5427426e13d9958629196b7fad36b"
 
-# Identifiers (never string literals) that are ordinary English words and also happen to be input keys.
+# Identifiers (Python names, Jinja variables; never Python string literals) that are ordinary English words
+# and also happen to be input keys.
 IDENTIFIER_ALLOWLIST = {
     "problems": "the usual name of a list of lint/roster problems (存在的主要问题 is the input `problems`)",
 }
