@@ -9,6 +9,7 @@ verify clean; 2021.4 workbooks are 2021.3 workbooks cell for cell, but for the v
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -163,7 +164,9 @@ def test_old_versions_take_their_facts_from_the_frozen_companion():
     for version in ("2021.1", "2021.2", "2021.3"):
         old = known_templates()[(current.id, version)]
         assert "[form" not in old.source  # the issued text (and so its content hash) is unchanged
-        assert old.form == current.form  # the same facts, from the companion
+        # the same workbook facts, from the companion (the cross-form figure, new in 2021.4, is read from the
+        # current template by workbook.crossform)
+        assert old.form == dataclasses.replace(current.form, projects_spend="")
     assert ("jixiao.zhengti", "facts") not in {(k[0], k[1]) for k in known_templates()}
 
 

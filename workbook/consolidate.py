@@ -342,7 +342,7 @@ def _print_setup(ws, widths: list[float], title_rows: int = HEADER_ROWS, repeat_
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def _formats(wb, tables: Tables) -> dict[str, Any]:
+def _formats(wb, tables: Tables | None = None) -> dict[str, Any]:
     base = {"font_name": "宋体", "valign": "vcenter"}
     box = {**base, "border": 1}
     f = {
@@ -371,9 +371,10 @@ def _formats(wb, tables: Tables) -> dict[str, Any]:
         "section": wb.add_format({**base, "bold": True, "font_color": "#9C0006"}),
         "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
     }
-    for g, (bg, fg) in zip(tables.grades, GRADE_COLORS + GRADE_COLORS[-1:] * len(tables.grades), strict=False):
+    grades, money = (tables.grades, tables.money) if tables else ([], {})
+    for g, (bg, fg) in zip(grades, GRADE_COLORS + GRADE_COLORS[-1:] * len(grades), strict=False):
         f[g] = wb.add_format({"bg_color": bg, "font_color": fg})
-    f["money_cols"], f["int_cols"] = set(tables.money), INT_COLUMNS | set(tables.grades)
+    f["money_cols"], f["int_cols"] = set(money), INT_COLUMNS | set(grades)
     return f
 
 

@@ -68,6 +68,7 @@ class FormFacts:
     district_money: tuple[str, ...]
     headings: dict[str, str]  # sheet role -> the heading on top of it
     guide: tuple[tuple[str, str], ...]  # 填报说明 lines: (style, text with {form_title} {title} {bureau})
+    projects_spend: str = ""  # the key a unit's 附件3-1 projects are checked against ("" = no cross-form check)
 
     def sheet(self, role: str) -> str:
         return self.sheets[role]
@@ -121,6 +122,7 @@ def _keys_of(form: dict[str, Any]) -> list[tuple[str, str]]:
     for k, v in form.get("prefill", {}).items():
         out += [("form.prefill", k), ("form.prefill", v)]
     out += [("form.district.money", k) for k in form.get("district", {}).get("money", [])]
+    out += [("form.district.projects_spend", k) for k in [form.get("district", {}).get("projects_spend")] if k]
     return out
 
 
@@ -176,4 +178,5 @@ def parse_facts(form: dict[str, Any]) -> FormFacts:
         text_heights=dict(form.get("text_heights", {})), tables=tuple(tables), prefill=dict(form.get("prefill", {})),
         district_money=tuple(form.get("district", {}).get("money", [])),
         headings=dict(form.get("headings", {})), guide=tuple((k, v) for k, v in form.get("guide", {}).get("lines", [])),
+        projects_spend=str(form.get("district", {}).get("projects_spend", "")),
     )
