@@ -175,6 +175,9 @@ def test_a_template_without_facts_is_refused_naming_them():
     with pytest.raises(TemplateError) as err:  # a version the companion does not serve
         parse_template(text.replace('version = "2021.3"', 'version = "2099.1"'), "x.toml")
     assert any("[form]" in p for p in err.value.problems)
+    with pytest.raises(TemplateError) as err:  # the companion is no template: one clear sentence
+        parse_template(FACTS.read_text(encoding="utf-8"), FACTS.name)
+    assert len(err.value.problems) == 1 and "kind = \"facts\"" in err.value.problems[0]
     current = default_template().source
     with pytest.raises(TemplateError) as err:
         parse_template(current.replace('audit = "审核"\n', ""), "y.toml")

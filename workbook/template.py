@@ -262,6 +262,9 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed template, each naming the item (pyxform-style)."""
     from .rules import RULE_KINDS
 
+    if data.get("kind") == "facts":
+        return [f"这是 {data.get('template', '')} 旧版本（{'、'.join(map(str, data.get('versions', [])))}）的工作簿描述补充文件"
+                "（kind = \"facts\"），不是模板"]
     problems: list[str] = []
     for top in ("id", "version", "title"):
         if not data.get(top):
