@@ -70,9 +70,8 @@ def unknown_keys(values: dict, t) -> list[str]:
     import difflib
 
     from workbook.checks import build_checks
-    from workbook.form.layout import TABLES
 
-    known = set(t.inputs) | set(TABLES) | {f"note_{i.id}" for i in t.indicators}
+    known = set(t.inputs) | set(t.form.table_columns) | {f"note_{i.id}" for i in t.indicators}
     known |= {f"explain_{c.id}" for c in build_checks(t)}
     out = []
     for key in values:

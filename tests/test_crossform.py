@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import pytest
 
-from workbook.consolidate import CODE_ZH, MONEY
+from workbook.consolidate import CODE_ZH, money_of
 from workbook.crossform import (
     EXCEED,
     MISSING,
     NOTHING,
     OK,
     SKIPPED,
-    UNIT_PROJECT_KEY,
     cross_form_checks,
     cross_form_findings,
+    unit_project_key,
 )
 from workbook.form.unit import Unit
-from workbook.template import FINDING_CODES
+from workbook.template import FINDING_CODES, default_template
 
 from .projects_support import funds, indicators, project_row, project_unit, unit_row
 
@@ -69,7 +69,7 @@ def test_new_codes_are_finding_codes_with_chinese_names():
     for code, severity in (("projects_exceed_unit", "warning"), ("projects_missing", "warning"),
                            ("cross_check_skipped", "info")):
         assert FINDING_CODES[code] == severity and CODE_ZH[code]
-    assert UNIT_PROJECT_KEY == MONEY["项目支出"]
+    assert unit_project_key() == money_of(default_template())["项目支出"] == "exp_project"
 
 
 def test_every_unit_gets_a_hand_computed_result(rows):

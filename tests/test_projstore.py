@@ -26,6 +26,7 @@ from workbook.generate import WorkbookFactory
 from workbook.generate.rows import RowWorkbookFactory
 from workbook.read import read_return
 from workbook.store import Store
+from workbook.template import known_templates
 
 from . import forge
 from .conftest import seed_inputs
@@ -309,7 +310,8 @@ def test_a_main_store_is_migrated_and_keeps_its_unit_returns(tmp_path):
         s.register([{"return_id": "p-1", "budget_code": "100001", "unit_name": "甲单位", "year": 2021,
                      "template_id": FORM, "template_version": xiangmu_template().version, "project_name": "就业培训",
                      "project_code": "XM01"}])
-    unit_data = WorkbookFactory(key=key).build(Unit("甲单位", "100001", 2021, "区财政局"),
+    issued_with = known_templates()[("jixiao.zhengti", "2021.3")]  # the version the return id was issued for
+    unit_data = WorkbookFactory(issued_with, key=key).build(Unit("甲单位", "100001", 2021, "区财政局"),
                                                unit_values(seed_inputs()), return_id=rid)
     proj = _factory(key).build(Unit("甲单位", "100001", 2021, "区财政局",
                                     {"project_name": "就业培训", "project_code": "XM01"}), full(), return_id="p-1")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import math
 from html import escape
 
-COLORS = {"优": "#2e7d32", "良": "#1565c0", "中": "#ef6c00", "差": "#c62828"}
+PALETTE = ["#2e7d32", "#1565c0", "#ef6c00", "#c62828"]  # the grades, best first
+
+
+def grade_colors(grades: list[str]) -> dict[str, str]:
+    """A colour per grade label (the template's bands, best first); grades past the palette take its last."""
+    return {g: PALETTE[min(i, len(PALETTE) - 1)] for i, g in enumerate(grades)}
 
 
 def bar_chart(bars: list[tuple[str, int]], title: str, width: int = 460, height: int = 240,

@@ -39,10 +39,9 @@ from .store import Store
 from .template import Template, default_template
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-GRADES = ["优", "良", "中", "差"]
 INCLUDED, EXCLUDED = "计入", "不计入"
-MONEY = {"收入合计": "income_total", "基本支出": "exp_basic", "项目支出": "exp_project", "支出合计": "exp_total",
-         "三公经费合计": "sangong_total", "固定资产合计": "assets_total"}
+# Conditional formats of the grades, best first (the template's grade bands, in order).
+GRADE_COLORS = [("#C6EFCE", "#006100"), ("#DDEBF7", "#1F4E78"), ("#FFEB9C", "#9C5700"), ("#FFC7CE", "#9C0006")]
 CODE_ZH = {
     "file_rejected": "文件被拒收", "template_unknown": "无法识别的模板", "template_modified": "模板被修改",
     "formula_tampered": "公式被修改", "missing_input": "必填数据未填", "invalid_input": "数据无效",
@@ -59,6 +58,16 @@ CODE_ZH = {
 }
 FINDING_COLUMNS = ["预算编码", "单位名称", "主管部门", "严重程度", "问题", "位置", "说明", "已说明", "审核说明", "代码"]
 SHEETS = ("汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送")  # the tables, in order
+
+
+def grades_of(t: Template) -> list[str]:
+    """The template's grade labels, best first."""
+    return [grade for _, grade in t.grade_bands]
+
+
+def money_of(t: Template) -> dict[str, str]:
+    """The district workbook's money columns (Chinese title -> key), from the template's [form.district]."""
+    return {t.label(k): k for k in t.form.district_money}
 
 
 def r2(value: Any) -> float:
@@ -113,6 +122,8 @@ class Tables:
     findings: FindingSpool | None = None
     included: int = 0
     excluded: int = 0
+    grades: list[str] = field(default_factory=list)  # the template's grade labels, best first
+    money: dict[str, str] = field(default_factory=dict)  # money columns: Chinese title -> key
 
     def title(self, sheet: str) -> str:
         return f"{self.year}年度{self.region}部门整体支出绩效自评汇总 · {sheet}"
@@ -125,7 +136,7 @@ class _Columns:
         self.t = t
         self.text: dict[str, list[str]] = {k: [] for k in ("code", "name", "dept", "grade", "reason")}
         numeric = ["total", "cached_total", "errors", "warnings", *[f"sub_{lv.id}" for lv in t.levels],
-                   *[f"score_{i.id}" for i in t.indicators], *[f"na_{i.id}" for i in t.indicators], *MONEY.values()]
+                   *[f"score_{i.id}" for i in t.indicators], *[f"na_{i.id}" for i in t.indicators], *t.form.district_money]
         self.num: dict[str, array] = {k: array("d") for k in numeric}
 
     def add(self, row: dict[str, Any], spool: FindingSpool, labels: dict[str, str]) -> None:
@@ -161,7 +172,7 @@ class _Columns:
         for ind in self.t.indicators:
             put(f"score_{ind.id}", scores.get(ind.id, {}).get("score"))
             put(f"na_{ind.id}", 1.0 if scores.get(ind.id, {}).get("not_applicable") else 0.0)
-        for key in MONEY.values():
+        for key in self.t.form.district_money:
             put(key, computed.get(key, inputs.get(key)))
 
     def _put(self, key: str, value: Any) -> None:
@@ -208,7 +219,8 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
     ok = df["errors"] == 0 if len(df) else pd.Series(dtype=bool)
     good = df[ok] if len(df) else df
     out = Tables(year=year, region=region or t.region, findings=spool, included=int(ok.sum()) if len(df) else 0,
-                 excluded=int((~ok).sum()) if len(df) else 0)
+                 excluded=int((~ok).sum()) if len(df) else 0, grades=grades_of(t), money=money_of(t))
+    grades, money = out.grades, out.money
 
     # 汇总: ranked returns first, then the excluded ones -----------------
     summary = pd.DataFrame({
@@ -232,9 +244,9 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
         depts = df["dept"].replace("", "（未填主管部门）")
         for dept in sorted(depts.unique()):
             mask = depts == dept
-            dept_rows.append(_dept_row(str(dept), df[mask & ok], int((mask & ~ok).sum())))
-        dept_rows.append(_dept_row(f"全区合计（{year}年度）", good, out.excluded))
-    out.frames["分部门汇总"] = pd.DataFrame(dept_rows, columns=["主管部门", "计入单位数", *GRADES, "平均分", "最低分",
+            dept_rows.append(_dept_row(str(dept), df[mask & ok], int((mask & ~ok).sum()), grades))
+        dept_rows.append(_dept_row(f"全区合计（{year}年度）", good, out.excluded, grades))
+    out.frames["分部门汇总"] = pd.DataFrame(dept_rows, columns=["主管部门", "计入单位数", *grades, "平均分", "最低分",
                                                             "最高分", "不计入单位数"])
 
     # 指标分析 (accepted returns only) ----------------------------------
@@ -257,10 +269,10 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
         depts = good["dept"].replace("", "（未填主管部门）")
         for dept in sorted(depts.unique()):
             g = good[depts == dept]
-            fin_rows.append({"主管部门": str(dept), "单位数": len(g), **{zh: r2(g[k].fillna(0).sum()) for zh, k in MONEY.items()}})
+            fin_rows.append({"主管部门": str(dept), "单位数": len(g), **{zh: r2(g[k].fillna(0).sum()) for zh, k in money.items()}})
         fin_rows.append({"主管部门": f"全区合计（{year}年度）", "单位数": len(good),
-                         **{zh: r2(good[k].fillna(0).sum()) for zh, k in MONEY.items()}})
-    out.frames["财务汇总（万元）"] = pd.DataFrame(fin_rows, columns=["主管部门", "单位数", *MONEY])
+                         **{zh: r2(good[k].fillna(0).sum()) for zh, k in money.items()}})
+    out.frames["财务汇总（万元）"] = pd.DataFrame(fin_rows, columns=["主管部门", "单位数", *money])
 
     # 未报送 -------------------------------------------------------------
     if roster is not None:
@@ -271,7 +283,7 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
     else:
         out.frames["未报送"] = pd.DataFrame([{"说明": "未提供花名册（--roster），无法列出未报送单位"}])
 
-    out.grade_counts = {g: int((good["grade"] == g).sum()) if len(good) else 0 for g in GRADES}
+    out.grade_counts = {g: int((good["grade"] == g).sum()) if len(good) else 0 for g in grades}
     bins = [("<60", 0, 60), ("60–70", 60, 70), ("70–80", 70, 80), ("80–90", 80, 90), ("90–95", 90, 95),
             ("95–100", 95, 100.01)]
     totals = good["total"] if len(good) else pd.Series(dtype=float)
@@ -279,10 +291,10 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
     return out
 
 
-def _dept_row(name: str, g: pd.DataFrame, excluded: int) -> dict[str, Any]:
+def _dept_row(name: str, g: pd.DataFrame, excluded: int, grades: list[str]) -> dict[str, Any]:
     totals = g["total"]
     n = len(g)
-    return {"主管部门": name, "计入单位数": n, **{gr: int((g["grade"] == gr).sum()) for gr in GRADES},
+    return {"主管部门": name, "计入单位数": n, **{gr: int((g["grade"] == gr).sum()) for gr in grades},
             "平均分": r2(float(totals.mean())) if n else None, "最低分": float(totals.min()) if n else None,
             "最高分": float(totals.max()) if n else None, "不计入单位数": excluded}
 
@@ -293,11 +305,11 @@ def _dept_row(name: str, g: pd.DataFrame, excluded: int) -> dict[str, Any]:
 
 TEXT_COLUMNS = {"预算编码", "单位名称", "主管部门", "说明", "审核说明", "位置", "问题", "代码", "严重程度", "已说明", "等次",
                 "一级指标", "二级指标", "三级指标", "计入排名", "不计入原因"}
-INT_COLUMNS = {"错误", "警告", "排名", "单位数", "计入单位数", "不计入单位数", *GRADES}
+INT_COLUMNS = {"错误", "警告", "排名", "单位数", "计入单位数", "不计入单位数"}  # and the grade columns
 WIDTHS = {"预算编码": 10, "单位名称": 30, "主管部门": 24, "说明": 60, "审核说明": 30, "位置": 22, "问题": 14,
           "代码": 15, "严重程度": 8, "已说明": 6, "三级指标": 40, "一级指标": 8, "二级指标": 10, "不计入原因": 30,
-          "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6, "计入单位数": 7, "不计入单位数": 7, "单位数": 7,
-          **dict.fromkeys(MONEY, 14)}
+          "计入排名": 8, "等次": 6, "排名": 6, "错误": 6, "警告": 6, "计入单位数": 7, "不计入单位数": 7, "单位数": 7}
+MONEY_WIDTH = 14
 HEADER_ROWS = 2  # title, column headers
 # Above this many rows the workbook streams to disk (xlsxwriter's constant-memory mode: rows written in order,
 # strings inline).  Below it, strings are shared, as Excel itself writes them (no rewrite on Excel's first save).
@@ -305,7 +317,9 @@ STREAM_ROWS = 20_000
 PRINTABLE_PX = {True: 1026.0, False: 697.0}  # A4 width less 0.5" margins, in pixels, landscape / portrait
 
 
-def _width(col: str) -> float:
+def _width(col: str, f: dict | None = None) -> float:
+    if f is not None and col in f["money_cols"]:
+        return MONEY_WIDTH
     return WIDTHS.get(col, 9 if col not in ("总分", "单位自报总分") else 8)
 
 
@@ -328,7 +342,7 @@ def _print_setup(ws, widths: list[float], title_rows: int = HEADER_ROWS, repeat_
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def _formats(wb) -> dict[str, Any]:
+def _formats(wb, tables: Tables | None = None) -> dict[str, Any]:
     base = {"font_name": "宋体", "valign": "vcenter"}
     box = {**base, "border": 1}
     f = {
@@ -355,12 +369,12 @@ def _formats(wb) -> dict[str, Any]:
         "excluded_num": wb.add_format({**box, "num_format": "0.00", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
         "excluded_int": wb.add_format({**box, "num_format": "0", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
         "section": wb.add_format({**base, "bold": True, "font_color": "#9C0006"}),
-        "优": wb.add_format({"bg_color": "#C6EFCE", "font_color": "#006100"}),
-        "良": wb.add_format({"bg_color": "#DDEBF7", "font_color": "#1F4E78"}),
-        "中": wb.add_format({"bg_color": "#FFEB9C", "font_color": "#9C5700"}),
-        "差": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
         "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
     }
+    grades, money = (tables.grades, tables.money) if tables else ([], {})
+    for g, (bg, fg) in zip(grades, GRADE_COLORS + GRADE_COLORS[-1:] * len(grades), strict=False):
+        f[g] = wb.add_format({"bg_color": bg, "font_color": fg})
+    f["money_cols"], f["int_cols"] = set(money), INT_COLUMNS | set(grades)
     return f
 
 
@@ -371,7 +385,7 @@ def write_workbook(tables: Tables, path: str | Path) -> Path:
     wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
                                  "nan_inf_to_errors": True, "constant_memory": rows > STREAM_ROWS})
     wb.set_properties({"title": f"{tables.year}年度{tables.region}部门整体支出绩效自评汇总", "author": "jixiao"})
-    f = _formats(wb)
+    f = _formats(wb, tables)
     order = ["汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送"]
     for name in order + [n for n in tables.frames if n not in order]:
         if name == "审核结果":
@@ -406,7 +420,7 @@ def _header(ws, columns: list[str], f: dict, title: str, note: str | None = None
     ws.set_row(1, 32)
     for c, col in enumerate(columns):
         ws.write_string(1, c, str(col), f["head"])
-        ws.set_column(c, c, _width(str(col)))
+        ws.set_column(c, c, _width(str(col), f))
     ws.freeze_panes(HEADER_ROWS, 0)
     return HEADER_ROWS
 
@@ -415,7 +429,7 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None 
     columns = [str(c) for c in frame.columns]
     first = _header(ws, columns, f, title, note)
     fmts = [_fmt(col, f) for col in columns]
-    widths = [_width(c) for c in columns]
+    widths = [_width(c, f) for c in columns]
     for r, values in enumerate(frame.itertuples(index=False, name=None), start=first):
         total_row = isinstance(values[0], str) and values[0].startswith("全区合计")
         for c, value in enumerate(values):
@@ -432,8 +446,8 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None 
 
 def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
     """(text, number, quote-prefixed text) formats of a column."""
-    num = f["pct"] if col.endswith("占比") else (f["int"] if col in INT_COLUMNS else f["num"])
-    if col in MONEY:
+    num = f["pct"] if col.endswith("占比") else (f["int"] if col in f["int_cols"] else f["num"])
+    if col in f["money_cols"]:
         num = f["money"]
     if col == "代码":
         return f["code"], num, f["code"]
@@ -525,7 +539,7 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
             _fit_row(ws, r, values, widths)
             r += 1
     grade_col = columns.index("等次")
-    for g in GRADES:
+    for g in tables.grades:
         ws.conditional_format(first, grade_col, last_included, grade_col,
                               {"type": "cell", "criteria": "==", "value": f'"{g}"', "format": f[g]})
     err = columns.index("错误")
@@ -560,7 +574,7 @@ def _charts(wb, tables: Tables, f: dict) -> None:
     ws.write_string(1, 0, f"只统计 {tables.included} 份没有错误的报表", f["note"])
     ws.write_string(2, 0, "评价等次", f["head"])
     ws.write_string(2, 1, "单位数", f["head"])
-    for i, g in enumerate(GRADES, start=3):
+    for i, g in enumerate(tables.grades, start=3):
         ws.write_string(i, 0, g, f["text"])
         ws.write_number(i, 1, tables.grade_counts.get(g, 0), f["int"])
     top = 30  # the second chart and its data start on the second page

@@ -21,8 +21,8 @@ from typing import Any
 
 from .form.rowform import RowForm, row_forms, xiangmu_template
 from .numbers import ZERO, q2, to_decimal
+from .template import default_template
 
-UNIT_PROJECT_KEY = "exp_project"  # 附件3-2 项目支出 (consolidate.MONEY["项目支出"])
 TOLERANCE = Decimal("0.01")  # 万元
 OK, EXCEED, MISSING, SKIPPED, NOTHING = "一致", "项目执行数超过项目支出", "缺少项目表", "未核对", "无项目支出"
 
@@ -111,11 +111,17 @@ def project_executed(row: Mapping[str, Any], form: RowForm | None = None) -> Dec
     return project_funds(row, form)[form.funds.executed_column]
 
 
+def unit_project_key() -> str:
+    """The 附件3-2 figure (项目支出) the projects are checked against: the template's [form.district] projects_spend."""
+    return default_template().form.projects_spend
+
+
 def unit_project_amount(row: Mapping[str, Any]) -> Decimal | None:
     """附件3-2 项目支出 of a stored unit return (blank = 0, as the form counts it)."""
     computed = (row.get("report") or {}).get("computed") or {}
     inputs = (row.get("return") or {}).get("inputs") or {}
-    value = computed.get(UNIT_PROJECT_KEY, inputs.get(UNIT_PROJECT_KEY))
+    key = unit_project_key()
+    value = computed.get(key, inputs.get(key))
     if value is None or value == "":
         return ZERO
     return money(value)

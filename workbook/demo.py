@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from templates import zhengti_samples as samples  # the form's sample data and scenario edits
+
 from .collect import CollectSummary, collect
 from .consolidate import Tables, consolidate
 from .fill import cell_style, set_cell_xml
@@ -135,18 +137,15 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
             continue
         if kind == "blank":
             inputs = with_notes(inputs)
-            inputs["card_paid"] = None
+            what = samples.leave_required_blank(inputs)
             p = reply(unit, inputs)
-            scenarios[p.name] = "漏填一项必填数据（公务卡支付金额）：评分表显示“未填”，审核为错误"
+            scenarios[p.name] = what
             continue
         if kind == "explained":
             inputs = with_notes(inputs)
-            inputs["staff_actual"] = inputs["staff_quota"] + 3
-            inputs["overview"] = f"（合成数据）本单位核定编制{inputs['staff_quota']}人，实有{inputs['staff_actual']}人。"
-            inputs["note_staff_control"] = "（合成数据）年中接收安置人员，超编 3 人"
-            inputs["explain_staff_exceeds_quota"] = "（合成数据）接收军转安置人员，编制调整已报编办"
+            what = samples.over_quota_explained(inputs)
             p = reply(unit, with_notes(inputs))
-            scenarios[p.name] = "实有人数超编：扣分并写明原因，审核警告已在“审核说明”中解释"
+            scenarios[p.name] = what
             continue
         if kind == "tampered":
             inputs = with_notes(inputs)
@@ -161,7 +160,7 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
             continue
         if kind == "resubmit":
             first = dict(inputs)
-            first["late_fund_count"] = 2
+            samples.late_funds(first)
             p = reply(unit, first, name=safe_filename(unit).replace(".xlsx", "-第一次.xlsx"))
             earlier = p.stat().st_mtime - 86400
             os.utime(p, (earlier, earlier))  # saved a day before the correction

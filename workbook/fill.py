@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .form.layout import TABLES
 from .generate.patch import input_xml
 from .template import Template, default_template
 from .xlsx import find_cell, range_cells, read_book, split_ref, style_attr
@@ -33,7 +32,7 @@ def fill_return(src: str | Path | bytes, values: dict[str, Any], template: Templ
         sheet = book.sheet(loc[0])
         if sheet is None:
             raise KeyError(f"名称 {key} 指向不存在的工作表 {loc[0]}")
-        if key in TABLES:
+        if key in t.form.table_columns:
             cells = range_cells(loc[1], loc[2] or loc[1])
             for i, row in enumerate(cells):
                 for j, ref in enumerate(row):

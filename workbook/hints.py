@@ -10,7 +10,6 @@ from typing import Any
 from .store import Store
 from .template import Template, default_template
 
-PROSE = ("duties", "main_tasks", "achievements", "overview", "problems", "improvements")
 MIN_PROSE = 30  # characters; shorter texts are too generic to count as copied
 
 
@@ -42,7 +41,7 @@ def hints(store: Store, row: dict[str, Any], template: Template | None = None) -
     if mismatches:
         out.append(Hint("报告文字与表格矛盾", "；".join(f["message"] for f in mismatches[:3])))
     inputs = ret.get("inputs") or {}
-    for key in PROSE:
+    for key in [k for k, spec in t.inputs.items() if spec.long]:  # the report's prose
         text = _norm(inputs.get(key))
         if len(text) < MIN_PROSE:
             continue

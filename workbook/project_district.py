@@ -30,7 +30,6 @@ import xlsxwriter.exceptions
 from .consolidate import (
     CODE_ZH,
     EXCLUDED,
-    GRADES,
     INCLUDED,
     PRINTABLE_PX,
     STREAM_ROWS,
@@ -60,6 +59,8 @@ from .form.unit import Unit
 from .numbers import HUNDRED, ZERO, q2
 from .outputs import Outputs, check_target, prepare_dir
 from .report import SEVERITY_ORDER, SEVERITY_ZH
+
+GRADES = [grade for _, grade in xiangmu_template().grade_bands]  # 附件3-1's grades (xiangmu.toml), best first
 
 NO_DEPT = "（未填主管部门）"
 PRINT_SLACK = 0.88  # share of the printable width the columns may fill

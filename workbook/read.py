@@ -745,7 +745,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             collect_layout()
         return  # otherwise not a return of a template this installation knows: nothing more to read
 
-    from .form.layout import TABLES
+    from .form.unit import IDENTITY_KEYS
     from .formulas import named_formulas
 
     t = ret.template
@@ -779,7 +779,7 @@ def _read(ret: Return, safe: SafeZip) -> None:
             cell = named(name)
             if cell is not None and cell.value not in (None, ""):
                 ret.explanations[name.removeprefix("explain_")] = str(cell.value)
-    for table in TABLES:
+    for table in t.form.table_columns:
         loc = split_ref(book.names.get(table, ""))
         if not loc or not loc[2]:
             continue
@@ -798,5 +798,5 @@ def _read(ret: Return, safe: SafeZip) -> None:
             ret.cached[name] = cell.value
         elif cell.formula:
             ret.uncached.add(name)
-    ret.unit = {k: ret.inputs.get(k) for k in ("unit_name", "budget_code", "parent_dept", "year")}
+    ret.unit = {k: ret.inputs.get(k) for k in IDENTITY_KEYS}
     collect_layout()

@@ -25,8 +25,8 @@ from .rowrules import blank
 
 INVALID, INCOMPLETE = "无效", "未完成"
 PART_LIMIT = 2000  # characters of one helper cell's formula
-KINDS = ("complete", "rows_missing", "level_points", "funds_zero", "funds_over", "funds_reason", "row_reasons",
-         "deviation", "texts")
+KINDS = ("complete", "rows_missing", "level_points", "funds_zero", "funds_over", "funds_low_rate",
+         "row_reasons", "deviation", "texts")
 FUNDS_ID = "funds"
 
 
@@ -406,7 +406,7 @@ class Texts(RowCounting):
 
 _KIND_CLASS: dict[str, type[RowCheck]] = {
     "complete": Complete, "rows_missing": RowsMissing, "level_points": LevelPoints, "funds_zero": FundsZero,
-    "funds_over": FundsOver, "funds_reason": FundsReason, "row_reasons": RowReasons, "deviation": Deviation,
+    "funds_over": FundsOver, "funds_low_rate": FundsReason, "row_reasons": RowReasons, "deviation": Deviation,
     "texts": Texts}
 
 

@@ -377,8 +377,8 @@ class Store:
         return {k: int(row[k] or 0) for k in ("files", "accepted", "held", "current")} | {
             "sightings": sightings, "rejected": rejected}
 
-    def prior_year_prefill(self, budget_code: str, year: int) -> dict[str, Any]:
-        """Inputs of next year's workbook taken from this year's current return: 上年三公经费预算数/决算数, 上年结转."""
+    def prior_year_prefill(self, budget_code: str, year: int, template: Any = None) -> dict[str, Any]:
+        """Inputs of next year's workbook taken from this year's current return (the template's [form.prefill])."""
         row = self.db.execute(
             "SELECT return_json, report_json FROM submissions WHERE status = 'accepted' AND is_current = 1 "
             f"AND budget_code = ? AND year = ? AND {UNIT_FORM_SQL}", (budget_code, year)).fetchone()
@@ -386,14 +386,11 @@ class Store:
             return {}
         ret, rep = json.loads(row["return_json"]), json.loads(row["report_json"])
         inputs, computed = ret.get("inputs") or {}, rep.get("computed") or {}
-        out: dict[str, Any] = {}
-        if isinstance(inputs.get("sangong_budget"), (int, float)):
-            out["sangong_prior_budget"] = inputs["sangong_budget"]
-        if isinstance(computed.get("sangong_total"), (int, float)):
-            out["sangong_prior_actual"] = computed["sangong_total"]
-        if isinstance(inputs.get("balance_accumulated"), (int, float)):
-            out["income_carryover"] = inputs["balance_accumulated"]
-        return out
+        from .template import default_template
+
+        prefill = (template or default_template()).form.prefill  # next year's key -> this year's key
+        found = {k: inputs.get(src, computed.get(src)) for k, src in prefill.items()}
+        return {k: v for k, v in found.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
     @staticmethod
     def _decode(row: sqlite3.Row) -> dict[str, Any]:

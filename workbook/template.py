@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .formfacts import FormFacts, lint_facts, parse_facts, with_facts
 from .numbers import to_decimal
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -21,7 +22,6 @@ DEFAULT_TEMPLATE = TEMPLATES_DIR / "zhengti.toml"
 
 INPUT_TYPES = {"text", "int", "money", "rate", "yesno", "score", "date"}
 NUMERIC_TYPES = {"int", "money", "rate", "score"}
-SECTIONS = {"cover", "profile", "income", "expenditure", "sangong", "assets", "scoring", "summary"}
 SEVERITIES = {"error", "warning", "info"}
 FINDING_CODES = {
     "file_rejected": "error",
@@ -174,6 +174,7 @@ class Template:
     # against the formulas of its own revision, so returns issued before a formula change still
     # verify (the older template file stays in templates/ with its older revision).
     formula_revision: int = 1
+    form: FormFacts | None = None  # the workbook facts ([form] tables; a companion file's for old versions)
 
     # -- lookups ---------------------------------------------------------
     def indicator(self, indicator_id: str) -> Indicator:
@@ -261,6 +262,9 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed template, each naming the item (pyxform-style)."""
     from .rules import RULE_KINDS
 
+    if data.get("kind") == "facts":
+        return [f"这是 {data.get('template', '')} 旧版本（{'、'.join(map(str, data.get('versions', [])))}）的工作簿描述补充文件"
+                "（kind = \"facts\"），不是模板"]
     problems: list[str] = []
     for top in ("id", "version", "title"):
         if not data.get(top):
@@ -271,13 +275,14 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
 
     inputs = data.get("inputs", [])
     computed = data.get("computed", [])
+    sections = (data.get("form") or {}).get("sections", {})
     known: set[str] = set()
     for where, _key, item in _entries(inputs, "key", "inputs", "输入项 key ", problems, known):
         if not item.get("label"):
             problems.append(f"{where}：缺少中文标签 label")
         if item.get("type") not in INPUT_TYPES:
             problems.append(f"{where}：未知类型 {item.get('type')!r}，应为 {sorted(INPUT_TYPES)}")
-        if item.get("section") not in SECTIONS:
+        if item.get("section") not in sections:
             problems.append(f"{where}：未知 section {item.get('section')!r}")
         if item.get("type") == "score" and item.get("max") is None:
             problems.append(f"{where}：自评分类型必须给出 max")
@@ -389,6 +394,7 @@ def lint_template_data(data: dict[str, Any]) -> list[str]:
     grades = data.get("grades", {}).get("bands", [])
     if not grades:
         problems.append("缺少评价等次 grades.bands")
+    problems.extend(lint_facts(data, known))
     return problems
 
 
@@ -400,6 +406,7 @@ def parse_template(text: str, path: str = "<template>") -> Template:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(path, [f"TOML 语法错误：{exc}"]) from exc
+    data = with_facts(data, TEMPLATES_DIR)
     problems = lint_template_data(data)
     if problems:
         raise TemplateError(path, problems)
@@ -450,7 +457,7 @@ def parse_template(text: str, path: str = "<template>") -> Template:
         region=data.get("region", ""), grade_bands=grade_bands, levels=levels, inputs=inputs, computed=computed,
         indicators=indicators, checks=checks, text_checks=text_checks, source=text,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(), path=path,
-        formula_revision=int(data.get("formula_revision", 1)),
+        formula_revision=int(data.get("formula_revision", 1)), form=parse_facts(data["form"]),
     )
 
 
@@ -490,8 +497,8 @@ def known_templates() -> dict[tuple[str, str], Template]:
     """Templates this installation knows, by (id, version); loaded once per process."""
     out = {}
     for p in sorted(TEMPLATES_DIR.glob("*.toml")):
-        if is_row_form(p):
-            continue  # row forms (附件3-1) have their own loader: workbook.form.rowform
+        if is_row_form(p) or p.stem.endswith("-facts"):
+            continue  # row forms (附件3-1) have their own loader (workbook.form.rowform); facts are no template
         try:
             t = load_template(p) if p != DEFAULT_TEMPLATE else default_template()
         except TemplateError:

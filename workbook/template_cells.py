@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from .form.layout import AUDIT, META, Ctx, WorkbookPlan, build_plan, validation_for
+from .form.layout import META, Ctx, WorkbookPlan, build_plan, validation_for
 from .form.styles import STYLES
 from .numbers import to_decimal
 from .read import Return
@@ -36,6 +36,7 @@ class Expected:
         self.formats: dict[tuple[str, str], str] = {}
         self.hidden: set[tuple[str, str]] = set()
         self.audit_cells: dict[str, Any] = {}  # 审核 ref -> Cached (what the sheet shows)
+        self.audit = plan.ranges["audit_status"][0]  # the 审核 sheet: where the check statuses are
         for s in plan.sheets:
             consts: dict[str, Any] = {}
             for m in s.merges:
@@ -55,7 +56,7 @@ class Expected:
                     self.formats[(s.name, ref)] = STYLES[c.style].get("num_format", "General")
                     if c.col in s.hidden_cols:
                         self.hidden.add((s.name, ref))  # helper cells the template itself hides
-                    if s.name == AUDIT and c.cached is not None and c.col not in s.hidden_cols:
+                    if s.name == self.audit and c.cached is not None and c.col not in s.hidden_cols:
                         self.audit_cells[ref] = c.cached  # every shown result: status, message, counts
             self.constants[s.name] = consts
 
@@ -168,8 +169,9 @@ def _sheet_findings(ret: Return, exp: Expected) -> list[Finding]:
 def audit_cache_findings(ret: Return, t: Template, ctx: Ctx, exp: Expected | None = None) -> list[Finding]:
     """The 审核 sheet's shown results (what a printout shows) against the recomputed checks."""
     out = []
-    for ref, cached in (exp or expected_cells(t)).audit_cells.items():
-        got = ret.shown.get((AUDIT, ref))
+    exp = exp or expected_cells(t)
+    for ref, cached in exp.audit_cells.items():
+        got = ret.shown.get((exp.audit, ref))
         if got is None:
             continue  # never calculated: not_recalculated covers it
         want = cached(ctx)
@@ -179,8 +181,8 @@ def audit_cache_findings(ret: Return, t: Template, ctx: Ctx, exp: Expected | Non
         else:
             ok = str(got) == str(want)
         if not ok:
-            out.append(Finding("error", "score_mismatch", f"{AUDIT}!{ref}",
-                               f"「{AUDIT}」{ref} 显示 {_fmt(got)}，复算为 {_fmt(want)}"))
+            out.append(Finding("error", "score_mismatch", f"{exp.audit}!{ref}",
+                               f"「{exp.audit}」{ref} 显示 {_fmt(got)}，复算为 {_fmt(want)}"))
     return out
 
 

@@ -10,10 +10,11 @@ from starlette.routing import Route
 from workbook import board as boardlib
 from workbook import review, rosters
 from workbook.status import HELD, MISSING, PASSED
+from workbook.template import default_template
 
 from ..downloads import csv_download
 from ..security import HTTPError, checked_form
-from .common import FILTERS, GRADES, REVIEWS, STATES, Desk, year_param
+from .common import FILTERS, REVIEWS, STATES, Desk, year_param
 
 
 def routes(desk: Desk) -> list[Route]:
@@ -31,7 +32,7 @@ def routes(desk: Desk) -> list[Route]:
                       counts=boardlib.counts(rows),
                       eligible=sum(1 for r in shown if r.review == review.PENDING and not r.errors),
                       state_label={PASSED: "核验通过"}, depts=depts, states=STATES,
-                      grades=GRADES, reviews=REVIEWS, f=params, filter_query=query)
+                      grades=[g for _, g in default_template().grade_bands], reviews=REVIEWS, f=params, filter_query=query)
 
     def board_csv(request: Request) -> Response:
         year = year_param(request.path_params["year"])

@@ -21,7 +21,6 @@ from ..security import HTTPError
 from ..settings import Settings
 
 STATES = [MISSING, HELD, ERRORS, UNEXPLAINED, PASSED]
-GRADES = ["优", "良", "中", "差"]
 REVIEWS = [review.PENDING, review.APPROVED, review.RETURNED]
 CODE = re.compile(r"[0-9A-Za-z_\-]{1,40}")
 FILTERS = ("state", "dept", "grade", "review", "errors", "unexplained", "q", "sort", "desc")

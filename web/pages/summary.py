@@ -17,7 +17,7 @@ from workbook.consolidate import build_tables, write_csvs, write_workbook
 from ..downloads import XLSX, file_download
 from ..jobs import Job
 from ..security import HTTPError, checked_form
-from ..svg import COLORS, bar_chart
+from ..svg import bar_chart, grade_colors
 from .common import FILTERS, Desk, year_param
 
 
@@ -48,7 +48,7 @@ def routes(desk: Desk) -> list[Route]:
             years = sorted(set(rosters.years(store)) | {year}, reverse=True)
         if tables.findings is not None:
             tables.findings.close()  # the page shows no findings: drop their spool file now
-        grade_svg = bar_chart(list(tables.grade_counts.items()), "各等次单位数", colors=COLORS)
+        grade_svg = bar_chart(list(tables.grade_counts.items()), "各等次单位数", colors=grade_colors(tables.grades))
         hist_svg = bar_chart(tables.score_bins, "总分分布（复算）")
         query = "&".join(f"{k}={request.query_params[k]}" for k in FILTERS if request.query_params.get(k))
         dept = tables.frames["分部门汇总"]

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from workbook import hints, review, rosters
+from workbook.template import default_template
 
 from ..downloads import XLSX, bytes_download, clean_name
 from ..security import HTTPError, checked_form
@@ -29,7 +30,8 @@ def routes(desk: Desk) -> list[Route]:
         return {"code": code, "unit": unit, "history": list(reversed(history)), "current": current,
                 "review": review.review_of(store, year, code), "log": review.entries(store, year, code, 200),
                 "hints": hints.hints(store, current) if current else [],
-                "name": (unit.unit_name if unit else None) or (current or history[-1])["unit_name"] or code}
+                "name": (unit.unit_name if unit else None) or (current or history[-1])["unit_name"] or code,
+                "score_sheet": default_template().form.sheet("score")}
 
     def unit_page(request: Request) -> Response:
         year, code = year_param(request.path_params["year"]), code_param(request.path_params["code"])

@@ -6,8 +6,8 @@ generate/ renders it; read, verify, store, status and consolidate use it; neithe
 other's internals.
 """
 
-from .layout import META, META_KEYS, TABLES, Ctx, WorkbookPlan, build_plan
+from .layout import META, META_KEYS, Ctx, WorkbookPlan, build_plan
 from .refs import absolute
 from .unit import Unit
 
-__all__ = ["META", "META_KEYS", "TABLES", "Ctx", "Unit", "WorkbookPlan", "absolute", "build_plan"]
+__all__ = ["META", "META_KEYS", "Ctx", "Unit", "WorkbookPlan", "absolute", "build_plan"]

@@ -17,33 +17,31 @@ from ..numbers import excel_number
 from ..template import Input, Template
 from .textfit import page_breaks, printable_height, row_height
 
-GUIDE, COVER, PROFILE, FINANCE = "填报说明", "封面", "一、基本概况", "二、收支情况"
-SCORING, GOALS, EVALUATORS, SUMMARY = "评分数据", "三、绩效目标", "四、评价人员", "五、综述"
-SCORE, AUDIT, META = "附件3-2 评分表", "审核", "_jixiao"
+META = "_jixiao"  # the hidden metadata sheet: the system's, common to every form
 AUDIT_PARTS_COL = 5  # 审核: the first hidden column of counting rows' part cells (F)
-SHEET_ORDER = [GUIDE, COVER, PROFILE, FINANCE, SCORING, GOALS, EVALUATORS, SUMMARY, SCORE, AUDIT, META]
 
 META_KEYS = ["template_id", "template_version", "template_hash", "generator", "generator_version",
              "return_id", "unit_name", "budget_code", "parent_dept", "year", "generated_at", "mac"]
 
-GOAL_ROWS = 8
-EVALUATOR_ROWS = 6
-QUANT_GOALS = [
-    ("产出目标\n（部门工作实绩，包含上级部门和区委区政府布置的重点工作、实事任务等，根据部门实际进行调整细化）", "质量指标",
-     "达到质量标准（绩效标准值）的实际工作数与计划工作数的比"),
-    (None, "数量指标", "实际完成工作数与计划工作数的比"),
-    (None, "时效指标", "在规定时限内及时完成的实际工作数与计划工作数的比"),
-    (None, "成本指标", "实际成本与计划成本的比"),
-    ("效益目标\n（预期实现的效益）", "社会效益", "部门履行职责对社会发展所带来的直接或间接影响"),
-    (None, "经济效益", "部门履行职责对经济发展所带来的直接或间接影响"),
-    (None, "生态效益", "部门履行职责对生态环境所带来的直接或间接影响"),
-    (None, "社会公众或服务对象满意度", "社会公众或部门的服务对象对部门履职效果的满意程度"),
-]
-TABLES = {  # range name -> column keys
-    "goals_qual": ["target", "actual"],
-    "goals_quant": ["target", "actual"],
-    "evaluators": ["name", "title", "org"],
-}
+
+# Older imports named the built-in template's sheets and tables here; they now come from its [form] tables.
+_ROLE_CONSTANTS = {"GUIDE": "guide", "COVER": "cover", "PROFILE": "profile", "FINANCE": "finance",
+                   "SCORING": "scoring", "GOALS": "goals", "EVALUATORS": "team", "SUMMARY": "summary",
+                   "SCORE": "score", "AUDIT": "audit"}
+
+
+def __getattr__(name: str) -> Any:
+    """TABLES, SHEET_ORDER and the sheet-title constants of the built-in template, for older imports."""
+    if name in ("TABLES", "SHEET_ORDER", *_ROLE_CONSTANTS):
+        from ..template import default_template
+
+        form = default_template().form
+        if name == "TABLES":
+            return form.table_columns
+        if name == "SHEET_ORDER":
+            return [*form.titles(), META]
+        return form.sheet(_ROLE_CONSTANTS[name])
+    raise AttributeError(name)
 
 
 @dataclass
@@ -255,6 +253,7 @@ class Builder:
         self.ranges: dict[str, tuple[str, int, int, int, int]] = {}
         self.formulas = named_formulas(t)
         self.checks: list[Check] = build_checks(t)
+        self.f = t.form  # the form's workbook facts (sheet titles, tables) from the template
 
     # -- helpers ---------------------------------------------------------
     def input_cell(self, sheet: SheetPlan, row: int, col: int, key: str) -> Cell:
@@ -280,8 +279,10 @@ class Builder:
 
     # -- sheets ------------------------------------------------------------
     def build(self) -> WorkbookPlan:
-        sheets = [self.guide(), self.cover(), self.profile(), self.finance(), self.scoring(), self.goals(),
-                  self.evaluators(), self.summary(), self.score_sheet(), self.audit(), self.meta()]
+        draw = {"guide": self.guide, "cover": self.cover, "profile": self.profile, "finance": self.finance,
+                "scoring": self.scoring, "goals": self.goals, "team": self.team, "summary": self.summary,
+                "score": self.score_sheet, "audit": self.audit}
+        sheets = [draw[role]() for role in self.f.sheets] + [self.meta()]
         for sheet in sheets:  # titles (16 pt) need taller rows than the default
             for row in [m.r1 for m in sheet.merges if m.style == "title"] + \
                        [c.row for c in sheet.cells if c.style == "title"]:
@@ -289,40 +290,10 @@ class Builder:
         return WorkbookPlan(self.t, sheets, self.names, self.ranges, self.locked_identity, self.bureau)
 
     def guide(self) -> SheetPlan:
-        s = SheetPlan(GUIDE, widths={0: 88})
+        s = SheetPlan(self.f.sheet("guide"), widths={0: 88})
         t = self.t
-        lines: list[tuple[str, str]] = [
-            ("title", f"{t.form_title} — 填报说明"),
-            ("text", f"本工作簿是{self.bureau}统一下发的{t.title}（附件3-2）电子填报表。"
-                     "所有得分、小计、总分和评价等次都由公式根据您填写的原始数据自动计算，不需要、也不能手工填写分数。"
-                     "必填数据没有填完之前，总分和评价等次显示“未完成”。"),
-            ("heading", "一、只填浅黄色单元格"),
-            ("text", "浅黄色底纹的单元格是填报单元格，其余单元格（标题、公式、得分）已锁定。选中填报单元格时会出现填写提示；"
-                     "输入不符合要求（如负数、文字填进数字格、分数超过上限）时会弹出错误提示，请按提示修改。"
-                     "“是/否”项请用单元格右侧的下拉箭头选择。单元格内换行请按 Alt+Enter。"
-                     "文字较长、超出了单元格时，请拖动行号下方的边线把该行加高，打印时才能完整显示。"),
-            ("text", "灰色底纹的单元格是公式，会随填写内容自动更新；单位名称、预算编码、主管部门和年度由财政局预先填好，不能修改。"),
-            ("heading", "二、填写顺序和数据来源"),
-            ("text", "1. 封面：报告日期、评价方式、评价机构。\n"
-                     "2. 一、基本概况：联系人、人员编制（以编制批复为准）、实有人数（年末在职实有人数）和文字概况。\n"
-                     "3. 二、收支情况：收入、支出和结余、三公经费、固定资产，金额单位为万元，取自本年度部门决算报表；"
-                     "没有的项目可以留空（按 0 计算）。合计数由公式自动计算。\n"
-                     "4. 评分数据：各项评分所需的原始数据，按指标分组，每项右侧有说明。这些数据必须填写，没有的请填 0 或选择“否”。\n"
-                     "5. 三、绩效目标、四、评价人员、五、综述：文字内容。\n"
-                     "6. 附件3-2 评分表：查看自动计算的得分；有扣分的指标必须在“扣分原因和其他说明”栏写明原因。"),
-            ("heading", "三、看懂评分表和审核表"),
-            ("text", "评分表中显示“未填”表示该指标所需的数据还没有填写，显示“无效”表示数据类型不对（例如数字格里填了文字）。"
-                     "请回到相应工作表补齐。"),
-            ("text", "审核表逐条核对数据：“错误”必须修改后才能报送；“警告”表示数据可能有问题，如确属实际情况，"
-                     "请在该行“审核说明”栏写明理由；“提示”仅供参考；“通过”表示没有问题。"),
-            ("heading", "四、保存和报送"),
-            ("text", "请用 Microsoft Excel、WPS 表格或 LibreOffice 打开填写，填写完成后直接保存为 .xlsx 格式"
-                     "（不要加打开密码），保持文件名不变，按财政局要求报送。另存为 .ods（LibreOffice 的默认格式）、"
-                     ".xls、.et（WPS 的默认格式）或 .xlsm 的文件不能接收：用 LibreOffice 或 WPS 保存时，"
-                     "请在“保存类型”中选择“Excel 2007-365 (.xlsx)”，并在询问格式时选择“保持当前格式”或“使用 Excel 格式”。"),
-            ("text", "请不要插入或删除行列、不要复制整行整列粘贴、不要修改工作表名称。从别处复制数字时，"
-                     "请用“选择性粘贴 — 数值”。财政局收到后会用程序重新计算全部得分并核对公式，手工改动的分数或公式会被发现。"),
-        ]
+        fill = {"form_title": t.form_title, "title": t.title, "bureau": self.bureau}
+        lines = [(kind, text.format(**fill)) for kind, text in self.f.guide]
         for row, (kind, text) in enumerate(lines):
             s.label(row, 0, text, {"title": "title", "heading": "heading", "text": "guide"}[kind])
             if kind == "text":
@@ -351,11 +322,11 @@ class Builder:
 
     def cover(self) -> SheetPlan:
         t = self.t
-        keys = [k for k, spec in t.inputs.items() if spec.section == "cover"]
+        keys = [k for k, spec in t.inputs.items() if self.f.sections[spec.section] == "cover"]
         helps = any(t.inputs[k].help for k in keys)
-        s = SheetPlan(COVER, widths={0: 22, 1: 40, 2: 28} if helps else {0: 24, 1: 66})
+        s = SheetPlan(self.f.sheet("cover"), widths={0: 22, 1: 40, 2: 28} if helps else {0: 24, 1: 66})
         last = len(s.widths) - 1
-        s.merges.append(Merge(0, 0, 0, last, f"{self.region}部门（单位）整体支出\n绩效评价自评报告", "cover_title"))
+        s.merges.append(Merge(0, 0, 0, last, self.f.headings["cover"].format(region=self.region), "cover_title"))
         s.heights[0] = 90
         if self.rev3:  # the year under the title, from the locked year cell
             s.merges.append(Merge(1, 0, 1, last, "", "cover_year"))
@@ -369,18 +340,18 @@ class Builder:
         return s
 
     def profile(self) -> SheetPlan:
-        s = SheetPlan(PROFILE, widths={0: 20, 1: 50, 2: 22}, freeze=(2, 0), repeat_rows=(1, 1))
-        s.title("一、部门（单位）基本概况", 2)
+        s = SheetPlan(self.f.sheet("profile"), widths={0: 20, 1: 50, 2: 22}, freeze=(2, 0), repeat_rows=(1, 1))
+        s.title(self.f.headings["profile"], 2)
         s.header(1, ["项目", "填写内容", "说明"])
-        keys = [k for k, spec in self.t.inputs.items() if spec.section == "profile"]
+        keys = [k for k, spec in self.t.inputs.items() if self.f.sections[spec.section] == "profile"]
         self._form_rows(s, 2, keys)
         return s
 
     def finance(self) -> SheetPlan:
         t = self.t
-        s = SheetPlan(FINANCE, widths={0: 26, **{c: 12 for c in range(1, 9)}}, landscape=True)
+        s = SheetPlan(self.f.sheet("finance"), widths={0: 26, **{c: 12 for c in range(1, 9)}}, landscape=True)
         name_height = row_height([("名" * 20, s.widths[0])], 22)  # a long unit name in two lines
-        s.title("二、部门（单位）收支情况", 8)
+        s.title(self.f.headings["finance"], 8)
         row = 1
 
         def table(title: str, total_key: str, groups: list[tuple[str | None, list[str]]]) -> None:
@@ -416,42 +387,26 @@ class Builder:
             s.heights[data] = name_height
             row = data + 2
 
-        table("年度收入情况（万元）", "income_total",
-              [("其中：", ["income_carryover", "income_fiscal", "income_fund", "income_nontax", "income_other"])])
-        table("部门（单位）年度支出和结余情况（万元）", "exp_total",
-              [("其中：", ["exp_basic", "exp_personnel", "exp_public", "exp_project"])])
-        # 结余 beside 支出: a small table of its own keeps inputs unmerged and headers clear
-        s.merges.append(Merge(row, 0, row, 8, "结余（万元）", "subtitle"))
-        row += 1
-        for col, k in enumerate(["balance_current", "balance_accumulated"], start=1):
-            s.label(row, col, t.label(k), "header")
-            self.input_cell(s, row + 1, col, k)
-        s.label(row, 0, "机构名称", "header")
-        self.echo(s, row + 1, 0, "unit_name", "formula_text")
-        s.label(row, 3, "说明", "header")
-        s.merges.append(Merge(row + 1, 3, row + 1, 8, "累计结余 = 收入合计 − 支出合计；当年结余 = 累计结余 − 上年结转（可为负数）。",
-                              "help"))
-        s.heights[row], s.heights[row + 1] = 22, name_height
-        row += 3
-        table("“三公”经费（本年决算数，万元）", "sangong_total",
-              [("其中：", ["sangong_reception", "sangong_vehicle_ops", "sangong_vehicle_buy", "sangong_abroad"])])
-        s.merges.append(Merge(row, 0, row, 8, "“三公”经费预算数和上年数（万元，用于评分）", "subtitle"))
-        row += 1
-        s.label(row, 0, "机构名称", "header")
-        self.echo(s, row + 1, 0, "unit_name", "formula_text")
-        for col, k in enumerate(["sangong_budget", "sangong_prior_budget", "sangong_prior_actual"], start=1):
-            s.label(row, col, t.label(k), "header")
-            self.input_cell(s, row + 1, col, k)
-        s.heights[row] = 34
-        s.label(row, 4, "说明", "header")
-        s.merges.append(Merge(row + 1, 4, row + 1, 8, "本年预算数为年初批复数；上年预算数、决算数见上年自评表和决算报表。没有请填 0。",
-                              "help"))
-        s.heights[row] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for k in
-                                       ["sangong_budget", "sangong_prior_budget", "sangong_prior_actual"]])
-        s.heights[row + 1] = max(34, name_height)
-        row += 3
-        table("固定资产（万元）", "assets_total",
-              [("其中：", ["assets_in_use", "assets_leased"]), (None, ["assets_other"])])
+        for tb in self.f.finance:
+            if tb.total:
+                table(tb.title, tb.total, [(heading, list(keys)) for heading, keys in tb.groups])
+                continue
+            # a row of inputs with a note beside them: keeps inputs unmerged and headers clear
+            s.merges.append(Merge(row, 0, row, 8, tb.title, "subtitle"))
+            row += 1
+            s.label(row, 0, "机构名称", "header")
+            self.echo(s, row + 1, 0, "unit_name", "formula_text")
+            for col, k in enumerate(tb.keys, start=1):
+                s.label(row, col, t.label(k), "header")
+                self.input_cell(s, row + 1, col, k)
+            s.label(row, len(tb.keys) + 1, "说明", "header")
+            s.merges.append(Merge(row + 1, len(tb.keys) + 1, row + 1, 8, tb.note, "help"))
+            if tb.header_height:
+                s.heights[row], s.heights[row + 1] = tb.header_height, name_height
+            else:
+                s.heights[row] = max([34.0] + [row_height([(t.label(k), s.widths[1])]) for k in tb.keys])
+                s.heights[row + 1] = max(34, name_height)
+            row += 3
         starts = sorted(m.r1 for m in s.merges if m.style == "subtitle")
         last = max(c.row for c in s.cells)
         blocks = [(a, b - 1) for a, b in zip(starts, [*starts[1:], last + 1], strict=True)]
@@ -462,8 +417,8 @@ class Builder:
     def scoring(self) -> SheetPlan:
         t = self.t
         w = {0: 20, 1: 40, 2: 8, 3: 14, 4: 50}
-        s = SheetPlan(SCORING, widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
-        s.title("评分数据（附件3-2 各项指标的原始数据）", 4)
+        s = SheetPlan(self.f.sheet("scoring"), widths=w, freeze=(2, 0), landscape=True, repeat_rows=(1, 1))
+        s.title(self.f.headings["scoring"], 4)
         s.header(1, ["三级指标", "填报项", "单位", "填写值", "填写说明和数据来源"])
         row = 2
         blocks: list[tuple[int, int]] = []
@@ -475,10 +430,7 @@ class Builder:
                 refs = list(dict.fromkeys(refs))
             start = row
             for key in refs:
-                section = {"profile": PROFILE, "income": FINANCE, "expenditure": FINANCE, "sangong": FINANCE,
-                           "assets": FINANCE}.get(t.inputs[key].section if key in t.inputs else "", None)
-                if key in t.computed:
-                    section = FINANCE
+                section = self.f.section_sheet(t.computed[key].section if key in t.computed else t.inputs[key].section)
                 s.label(row, 1, t.label(key), "label")
                 s.label(row, 2, "万元" if key not in t.inputs else t.inputs[key].unit, "center")
                 style = "formula_money" if (key in t.computed or t.inputs[key].type == "money") else "formula"
@@ -495,13 +447,12 @@ class Builder:
                 s.label(row, 4, spec.help, "help")
                 s.fit(row, [(spec.label, w[1]), (spec.help, w[4])])
                 row += 1
-                if key == "budget_exempt" and "budget_adjust" in ind.rule.referenced():
-                    s.label(row, 1, t.label("budget_adjust"), "label")
+                for d in [d for d in self.f.derived_rows if d.after == key and d.key in ind.rule.referenced()]:
+                    s.label(row, 1, t.label(d.key), "label")
                     s.label(row, 2, "万元", "center")
-                    self.named_formula(s, row, 3, "budget_adjust", "formula_money")
-                    note = "自动计算：追加 + 追减 + 结构调整 − 其中不计入的调整，最小为 0"
-                    s.label(row, 4, note, "help")
-                    s.fit(row, [(note, w[4])])
+                    self.named_formula(s, row, 3, d.key, "formula_money")
+                    s.label(row, 4, d.note, "help")
+                    s.fit(row, [(d.note, w[4])])
                     row += 1
             if row - 1 > start:
                 s.merges.append(Merge(start, 0, row - 1, 0, ind.name, "label_center"))
@@ -516,21 +467,23 @@ class Builder:
 
     def goals(self) -> SheetPlan:
         w = {0: 22, 1: 16, 2: 36, 3: 29, 4: 29}
-        s = SheetPlan(GOALS, widths=w, landscape=True)
-        s.title("三、部门（单位）整体支出绩效自评情况", 4)
+        s = SheetPlan(self.f.sheet("goals"), widths=w, landscape=True)
+        qual = next(tb for tb in self.f.tables if tb.sheet == "goals" and not tb.indicators)
+        quant = next(tb for tb in self.f.tables if tb.sheet == "goals" and tb.indicators)
+        s.title(self.f.headings["goals"], 4)
         s.merges.append(Merge(1, 0, 1, 4, "整体支出绩效定性目标及实施计划完成情况", "subtitle"))
         s.merges.append(Merge(2, 0, 2, 2, "预期目标", "header"))
         s.merges.append(Merge(2, 3, 2, 4, "实际完成", "header"))
         # qualitative goals: target spans A:C visually through a wide single input in A? inputs must be unmerged,
         # so the target goes in column C (wide) with the row number in A:B.
         row = 3
-        for i in range(GOAL_ROWS):
-            s.merges.append(Merge(row, 0, row, 1, f"目标{i + 1}", "label_center"))
-            self.table_input(s, row, 2, "goals_qual", i, "target")
-            self.table_input(s, row, 3, "goals_qual", i, "actual")
+        for i in range(qual.rows):
+            s.merges.append(Merge(row, 0, row, 1, qual.row_label.format(n=i + 1), "label_center"))
+            for col, column in enumerate(qual.columns, start=2):
+                self.table_input(s, row, col, qual.key, i, column)
             s.heights[row] = 36
             row += 1
-        self.ranges["goals_qual"] = (GOALS, 3, 2, row - 1, 3)
+        self.ranges[qual.key] = (s.name, 3, 2, row - 1, 1 + len(qual.columns))
         row += 1
         s.merges.append(Merge(row, 0, row, 4, "整体支出绩效定量目标及实施计划完成情况", "subtitle"))
         row += 1
@@ -538,20 +491,21 @@ class Builder:
         row += 1
         first = row
         group_start = row
-        for i, (content, name, desc) in enumerate(QUANT_GOALS):
+        goals = quant.indicators
+        for i, (content, name, desc) in enumerate((g.content, g.name, g.help) for g in goals):
             if content is not None:
                 if i:
-                    s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "",
+                    s.merges.append(Merge(group_start, 0, row - 1, 0, goals[group_start - first].content or "",
                                           "label_center"))
                 group_start = row
             s.label(row, 1, name, "label")
             s.label(row, 2, desc, "help")
-            self.table_input(s, row, 3, "goals_quant", i, "target")
-            self.table_input(s, row, 4, "goals_quant", i, "actual")
+            for col, column in enumerate(quant.columns, start=3):
+                self.table_input(s, row, col, quant.key, i, column)
             s.fit(row, [(desc, w[2]), (name, w[1])], 30)
             row += 1
-        s.merges.append(Merge(group_start, 0, row - 1, 0, QUANT_GOALS[group_start - first][0] or "", "label_center"))
-        self.ranges["goals_quant"] = (GOALS, first, 3, row - 1, 4)
+        s.merges.append(Merge(group_start, 0, row - 1, 0, goals[group_start - first].content or "", "label_center"))
+        self.ranges[quant.key] = (s.name, first, 3, row - 1, 2 + len(quant.columns))
         for m in [m for m in s.merges if m.c1 == 0 and m.r1 >= first and m.r2 > m.r1]:
             rows = range(m.r1, m.r2 + 1)
             need = row_height([(m.text, w[0])])
@@ -573,18 +527,19 @@ class Builder:
         s.add(Cell(row, col, "input", None, "input_long", key=f"{table}.{index}.{column}",
                    validation=text_validation("填写内容", "请输入文字；单元格内换行按 Alt+Enter。")))
 
-    def evaluators(self) -> SheetPlan:
-        s = SheetPlan(EVALUATORS, widths={0: 14, 1: 24, 2: 32, 3: 20})
-        s.title("四、评价人员", 3)
+    def team(self) -> SheetPlan:
+        s = SheetPlan(self.f.sheet("team"), widths={0: 14, 1: 24, 2: 32, 3: 20})
+        people = next(tb for tb in self.f.tables if tb.sheet == "team")
+        s.title(self.f.headings["team"], 3)
         s.header(1, ["姓  名", "职务/职称", "单  位", "签  字"])
-        for i in range(EVALUATOR_ROWS):
+        for i in range(people.rows):
             r = 2 + i
-            for col, column in enumerate(TABLES["evaluators"]):
-                self.table_input(s, r, col, "evaluators", i, column)
+            for col, column in enumerate(people.columns):
+                self.table_input(s, r, col, people.key, i, column)
             s.label(r, 3, "", "text")
             s.heights[r] = 24
-        self.ranges["evaluators"] = (EVALUATORS, 2, 0, 1 + EVALUATOR_ROWS, 2)
-        row = 3 + EVALUATOR_ROWS
+        self.ranges[people.key] = (s.name, 2, 0, 1 + people.rows, len(people.columns) - 1)
+        row = 3 + people.rows
         blocks = [
             "评价组组长（签字）：\n\n\n评价等级：____________\n\n                                                  年    月    日",
             "部门（单位）意见：\n\n\n\n                         部门（单位）负责人（签章）：\n                                                  年    月    日",
@@ -598,22 +553,22 @@ class Builder:
         return s
 
     def summary(self) -> SheetPlan:
-        s = SheetPlan(SUMMARY, widths={0: 90})
-        s.label(0, 0, "五、评价报告综述（文字部分）", "title")
+        s = SheetPlan(self.f.sheet("summary"), widths={0: 90})
+        s.label(0, 0, self.f.headings["summary"], "title")
         row = 1
-        for key in [k for k, spec in self.t.inputs.items() if spec.section == "summary"]:
+        for key in [k for k, spec in self.t.inputs.items() if self.f.sections[spec.section] == "summary"]:
             s.label(row, 0, self.t.label(key), "subtitle")
             s.heights[row] = 24
             self.input_cell(s, row + 1, 0, key)
-            s.heights[row + 1] = 260 if key == "overview" else 130
+            s.heights[row + 1] = self.f.text_heights.get(key, 130)
             row += 2
         return s
 
     def score_sheet(self) -> SheetPlan:
         t = self.t
         w = {0: 9, 1: 10, 2: 20, 3: 78, 4: 6, 5: 9, 6: 38}
-        s = SheetPlan(SCORE, widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2), scale=75)
-        s.label(0, 0, "附件3-2", "plain")
+        s = SheetPlan(self.f.sheet("score"), widths=w, freeze=(3, 0), landscape=True, repeat_rows=(2, 2), scale=75)
+        s.label(0, 0, self.f.headings["score"], "plain")
         s.title(t.title, 6, row=1)
         s.heights[1] = 28
         s.header(2, ["一级指标", "二级指标", "三级指标", "评分标准", "分值", "自评得分", "扣分原因和其他说明"])
@@ -627,7 +582,7 @@ class Builder:
             self.named_formula(s, row, 5, f"score_{ind.id}", "score")
             s.add(Cell(row, 6, "input", None, "input_note", name=f"note_{ind.id}", key=f"note_{ind.id}",
                        validation=text_validation("扣分原因和其他说明", "有扣分的指标必须写明扣分原因；其他需要说明的情况也写在这里。")))
-            self.names[f"note_{ind.id}"] = (SCORE, row, 6)
+            self.names[f"note_{ind.id}"] = (s.name, row, 6)
             s.fit(row, [(ind.criteria if not ind.criteria_group else "", w[3]), (ind.name, w[2])], 30)
             row += 1
         end = row - 1
@@ -660,7 +615,7 @@ class Builder:
         s.label(row, 6, "", "text")
         s.heights[row] = 26
         row += 1
-        s.merges.append(Merge(row, 0, row, 3, "评价等次（≥90 优，80～90 良，60～80 中，<60 差）", "header"))
+        s.merges.append(Merge(row, 0, row, 3, f"评价等次（{_bands_text(t)}）", "header"))
         s.label(row, 4, "", "text")
         self.named_formula(s, row, 5, "grade", "grade")
         s.label(row, 6, "", "text")
@@ -702,8 +657,8 @@ class Builder:
     def audit(self) -> SheetPlan:
         t = self.t
         w = {0: 5, 1: 32, 2: 7, 3: 56, 4: 30}
-        s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
-        s.title("审核（自动核对，请逐条查看）", 4)
+        s = SheetPlan(self.f.sheet("audit"), widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
+        s.title(self.f.headings["audit"], 4)
         s.label(1, 1, "总分 / 评价等次", "label")
         s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=_named_cached(t, "total_score")))
         s.add(Cell(1, 3, "formula", "=grade", "formula_text", cached=_named_cached(t, "grade")))
@@ -722,16 +677,16 @@ class Builder:
             s.label(row, 1, check.label, "label")
             s.add(Cell(row, 2, "formula", check.status_formula(t), "status", name=f"audit_{check.id}",
                        cached=_audit_status(check)))
-            self.names[f"audit_{check.id}"] = (AUDIT, row, 2)
+            self.names[f"audit_{check.id}"] = (s.name, row, 2)
             s.add(Cell(row, 3, "formula", check.message_formula(t), "formula_text", cached=_audit_message(check)))
             if isinstance(check, CountingCheck) and t.formula_revision >= 2:
                 self._count_parts(s, row, check)
             s.add(Cell(row, 4, "input", None, "input_note", name=f"explain_{check.id}", key=f"explain_{check.id}",
                        validation=text_validation("审核说明", "对本行“警告”的说明：为什么数据属实。")))
-            self.names[f"explain_{check.id}"] = (AUDIT, row, 4)
+            self.names[f"explain_{check.id}"] = (s.name, row, 4)
             s.fit(row, [(check.label, w[1]), ("x" * 90, w[3])], 30)
             row += 1
-        self.ranges["audit_status"] = (AUDIT, 5, 2, row - 1, 2)
+        self.ranges["audit_status"] = (s.name, 5, 2, row - 1, 2)
         rng = f"C6:C{row}"
         for word, fmt in (("错误", "cf_bad"), ("警告", "cf_warn"), ("提示", "cf_info"), ("通过", "cf_good")):
             s.conditional.append((rng, {"type": "cell", "criteria": "==", "value": f'"{word}"', "format": fmt}))
@@ -744,7 +699,7 @@ class Builder:
             name = check.part_name(k)
             s.add(Cell(row, col, "formula", check.part_formula(self.t, items), "formula_center", name=name,
                        cached=_part_count(check, items)))
-            self.names[name] = (AUDIT, row, col)
+            self.names[name] = (s.name, row, col)
             s.hidden_cols.add(col)
 
     def meta(self) -> SheetPlan:
@@ -757,6 +712,20 @@ class Builder:
         s.label(1, 3, "否", "plain")
         self.ranges["list_yesno"] = (META, 0, 3, 1, 3)
         return s
+
+
+def _bands_text(t: Template) -> str:
+    """The grade bands in words: ≥90 优，80～90 良，…，<60 差."""
+    bands = t.grade_bands
+    words = []
+    for i, (minimum, grade) in enumerate(bands):
+        if i == 0:
+            words.append(f"≥{minimum:g} {grade}")
+        elif i == len(bands) - 1:
+            words.append(f"<{bands[i - 1][0]:g} {grade}")
+        else:
+            words.append(f"{minimum:g}～{bands[i - 1][0]:g} {grade}")
+    return "，".join(words)
 
 
 def _year_title(c: Ctx) -> str:

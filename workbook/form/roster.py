@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..template import Template, default_template
-from .unit import Unit
+from .unit import IDENTITY_KEYS, Unit
 
 REQUIRED_COLUMNS = {"预算编码": "budget_code", "单位名称": "unit_name", "主管部门": "parent_dept"}
 
@@ -170,7 +170,7 @@ def read_roster(path: str | Path, year: int, template: Template | None = None,
         if code and code in seen:
             problems.append(f"第 {n} 行：预算编码 {code} 与第 {seen[code]} 行重复")
         seen.setdefault(code, n)
-        prefill = {k: _number(v) for k, v in rec.items() if k not in ("budget_code", "unit_name", "parent_dept", "year")
+        prefill = {k: _number(v) for k, v in rec.items() if k not in IDENTITY_KEYS
                    and v not in (None, "")}
         problems.extend(prefill_problems(prefill, f"第 {n} 行：", t))
         units.append(Unit(name, code, year, str(rec.get("parent_dept") or "").strip() or None, prefill))

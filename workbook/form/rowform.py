@@ -78,6 +78,8 @@ class RowForm:
     content_hash: str
     formula_revision: int = 1
     path: str = ""
+    guide_sheet: str = ""  # sheet titles: [sheets] in the TOML (required)
+    audit_sheet: str = ""
     checks: tuple[Any, ...] = ()  # rowchecks.RowCheckSpec, the 审核 rows in order
     guide: tuple[tuple[str, str], ...] = ()  # 填报说明: (heading | text, words)
 
@@ -147,7 +149,9 @@ def parse_row_form(text: str, path: str = "<template>") -> RowForm:
         rows=_fields(fd.get("rows"), "funds.rows", problems),
         columns=_fields(fd.get("columns"), "funds.columns", problems),
         budget_column=str(fd.get("budget_column", "")), executed_column=str(fd.get("executed_column", "")),
-        reason_key=str(fd.get("reason_key", "funds_reason")))
+        reason_key=str(fd.get("reason_key", "")))
+    if not funds.reason_key:
+        problems.append("funds：缺少 reason_key（执行率偏低时说明原因的填报项）")
     col_keys = {c.key for c in funds.columns}
     for need in (funds.budget_column, funds.executed_column):
         if need not in col_keys:
@@ -205,6 +209,13 @@ def parse_row_form(text: str, path: str = "<template>") -> RowForm:
         levels=tuple(levels), texts=_fields((data.get("texts") or {}).get("inputs"), "texts", problems),
         grade_bands=bands, params=params, content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         formula_revision=int(data.get("formula_revision", 1)), path=path)
+    sheets = data.get("sheets") or {}
+    for role in ("guide", "audit"):
+        title = sheets.get(role)
+        if not isinstance(title, str) or not title.strip():
+            problems.append(f"sheets：缺少 {role}（工作表名称）")
+        else:
+            setattr(form, f"{role}_sheet", title.strip())
     form.checks = _checks(data.get("checks"), problems)
     form.guide = _guide(data.get("guide"), problems)
     keys = form.input_keys() + [f.key for f in form.identity]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..numbers import excel_number
 from ..rowrules import funds_formula, row_formula
-from .layout import AUDIT, GUIDE, META, META_KEYS, Cell, Ctx, Merge, SheetPlan, WorkbookPlan, text_validation
+from .layout import META, META_KEYS, Cell, Ctx, Merge, SheetPlan, WorkbookPlan, text_validation
 from .refs import absolute
 from .rowform import RowForm
 from .textfit import page_breaks, printable_height
@@ -259,7 +259,7 @@ class RowPlanBuilder:
         s.breaks = page_breaks(heights, [(0, self.blocks[0][0] - 1), *self.blocks], page, page)
 
     def guide(self) -> SheetPlan:
-        s = SheetPlan(GUIDE, widths={0: 88})
+        s = SheetPlan(self.f.guide_sheet, widths={0: 88})
         s.label(0, 0, f"{self.f.form_title} — 填报说明", "title")
         s.heights[0] = 30
         from .textfit import row_height
@@ -274,7 +274,7 @@ class RowPlanBuilder:
 
         f = self.f
         w = {0: 5, 1: 44, 2: 8, 3: 70}
-        s = SheetPlan(AUDIT, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
+        s = SheetPlan(self.f.audit_sheet, widths=w, freeze=(5, 0), landscape=True, repeat_rows=(4, 4))
         s.title("审核（自动核对，请逐条查看）", 3)
         s.label(1, 1, "总分 / 评价等次", "label")
         s.add(Cell(1, 2, "formula", "=total_score", "formula_money", cached=lambda c: c.shown_result()[0]))
@@ -294,17 +294,17 @@ class RowPlanBuilder:
             s.label(row, 1, check.label, "label")
             s.add(Cell(row, 2, "formula", check.status_formula(), "status", name=check.status_name,
                        cached=lambda c, k=check: c.audit(k)[0]))
-            self.names[check.status_name] = (AUDIT, row, 2)
+            self.names[check.status_name] = (self.f.audit_sheet, row, 2)
             s.add(Cell(row, 3, "formula", check.message_formula(), "formula_text",
                        cached=lambda c, k=check: c.audit(k)[1]))
             s.fit(row, [(check.label, w[1]), ("x" * 110, w[3])], 24)
             row += 1
-        self.ranges["audit_status"] = (AUDIT, 5, 2, row - 1, 2)
+        self.ranges["audit_status"] = (self.f.audit_sheet, 5, 2, row - 1, 2)
         for i, h in enumerate(unique_helpers(f)):
             r, col = 5 + i % 20, 5 + i // 20
             s.add(Cell(r, col, "formula", h.formula, "formula_center", name=h.name,
                        cached=lambda c, h=h: h.value(c.report, c.raw)))
-            self.names[h.name] = (AUDIT, r, col)
+            self.names[h.name] = (self.f.audit_sheet, r, col)
             s.hidden_cols.add(col)
         rng = f"C6:C{row}"
         for word, fmt in (("错误", "cf_bad"), ("未完成", "cf_bad"), ("无效", "cf_bad"), ("警告", "cf_warn"),

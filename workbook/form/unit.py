@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The identity every form's workbook carries (roster columns, locked cells, MAC, store columns): a contract shared
+# by all forms (each TOML declares these keys: `identity = true` inputs, or [[identity]] in a row form).
+IDENTITY_KEYS = ("unit_name", "budget_code", "parent_dept", "year")
+
 
 @dataclass
 class Unit:

@@ -10,8 +10,8 @@ from typing import Any
 from .. import __version__
 from ..engine import score_values
 from ..excel_limits import ExcelLimitError, excel_problems
-from ..form.layout import TABLES, Ctx, build_plan
-from ..form.unit import Unit
+from ..form.layout import Ctx, build_plan
+from ..form.unit import IDENTITY_KEYS, Unit
 from ..identity import mac
 from ..template import Template, default_template
 from ..values import Values
@@ -57,7 +57,7 @@ class WorkbookFactory:
         """One workbook as bytes.  `values` may fill any input, note_*, explain_* or table (goals_qual …)."""
         t = self.template
         raw = self.inputs_for(unit, values)
-        tables = {name: raw.pop(name) for name in list(raw) if name in TABLES}
+        tables = {name: raw.pop(name) for name in list(raw) if name in t.form.table_columns}
         explanations = {k.removeprefix("explain_"): v for k, v in raw.items() if k.startswith("explain_")}
         values = Values(t, raw)
         ctx = Ctx(raw=raw, values=values, report=score_values(values, explanations))
@@ -65,8 +65,7 @@ class WorkbookFactory:
         meta = {
             "template_id": t.id, "template_version": t.version, "template_hash": t.content_hash,
             "generator": "jixiao", "generator_version": __version__, "return_id": return_id or str(uuid.uuid4()),
-            "unit_name": str(raw.get("unit_name") or ""), "budget_code": str(raw.get("budget_code") or ""),
-            "parent_dept": str(raw.get("parent_dept") or ""), "year": str(raw.get("year") or ""),
+            **{k: str(raw.get(k) or "") for k in IDENTITY_KEYS},
             "generated_at": when.isoformat(),
         }
         if self.key:

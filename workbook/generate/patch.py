@@ -184,9 +184,7 @@ class BaseWorkbook:
             elif "." in key:
                 table, index, column = key.split(".")
                 rows = tables.get(table) or []
-                from .layout import TABLES
-
-                i, j = int(index), TABLES[table].index(column)
+                i, j = int(index), t.form.table_columns[table].index(column)
                 value = rows[i][j] if i < len(rows) and j < len(rows[i]) else None
             else:
                 value = ctx.raw.get(key)
