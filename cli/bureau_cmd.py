@@ -379,6 +379,15 @@ def demo_cmd(
     typer.echo(f"\n输出：\n  花名册        {result.roster}\n  下发工作簿    {result.workbooks}\n"
                f"  报回文件      {result.returns}\n  数据库        {result.db}\n  全区汇总      {result.district}\n"
                f"  CSV           {result.csv_dir}")
+    projects = result.projects
+    if projects is not None and projects.district is not None:
+        typer.echo(f"  项目花名册    {projects.roster}\n  项目工作簿    {projects.workbooks}\n"
+                   f"  项目报回      {projects.returns}\n  项目支出汇总  {projects.district}")
+        warned = [f for f in projects.cross_findings if f.severity == "warning"]
+        if warned:
+            typer.echo("\n跨表核对（附件3-1 与附件3-2）：")
+            for f in warned:
+                typer.echo(f"  警告 {f.unit_name}（{f.budget_code}）：{f.message}")
     for path, reason in result.collected.rejected:
         typer.echo(f"\n{OUTCOME_ZH['rejected']}：{Path(path).name}：{reason}")
     typer.echo(f"\n用时 {time.perf_counter() - start:.1f} 秒。用 Excel、WPS 或 LibreOffice 打开汇总工作簿查看结果。")

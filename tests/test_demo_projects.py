@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from decimal import Decimal
 
 from workbook.demo_projects import collect_projects, run_project_demo
 from workbook.form.project_roster import read_project_roster
@@ -46,3 +47,24 @@ def test_project_returns_are_registered_signed_and_collected_per_project(tmp_pat
         assert not any(r["hold"] for r in rows), [r["hold"] for r in rows]
         assert {r["budget_code"] for r in rows} == {"200009", "900001"} and store.current(2021) == []
         assert len({(r["budget_code"], r["project_key"]) for r in rows}) == len(rows)
+
+
+def test_projects_are_budgeted_within_each_units_project_spend(tmp_path):
+    """With the units' 项目支出, only units that have some get projects, budgeted to add up to it exactly,
+    except the unit chosen to exceed it (its first project gets the whole amount once more)."""
+    spend = {"200009": 0, "900001": 100.5, "900002": 37}
+    demo = run_project_demo(tmp_path, UNITS, 2021, random.Random(3), spend=spend, over="900002")
+    budgets: dict[str, Decimal] = {}
+    for u in demo.projects:
+        budgets[u.budget_code] = budgets.get(u.budget_code, Decimal(0)) + Decimal(str(u.prefill["funds_current_initial"]))
+    assert budgets == {"900001": Decimal("100.5"), "900002": Decimal("74")}
+    assert all("跨表核对" in what for name, what in demo.scenarios.items() if name.startswith("900002"))
+
+
+def test_the_demo_shows_one_excess_and_one_unit_without_projects(tmp_path):
+    from workbook.demo import run_demo
+
+    result = run_demo(tmp_path / "demo")
+    codes = sorted(f.code for f in result.projects.cross_findings if f.severity == "warning")
+    assert codes == ["projects_exceed_unit", "projects_missing"]
+    assert result.projects.district.exists()

@@ -22,6 +22,7 @@ from templates import zhengti_samples as samples  # the form's sample data and s
 
 from .collect import CollectSummary, collect
 from .consolidate import Tables, consolidate
+from .crossform import unit_project_key
 from .fill import cell_style, set_cell_xml
 from .form.roster import read_roster, safe_filename
 from .generate import Unit, WorkbookFactory
@@ -117,8 +118,12 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
     returns.mkdir(exist_ok=True)
     scenarios: dict[str, str] = {}
 
+    spend: dict[str, Any] = {}  # each unit's 附件3-2 项目支出 as sent: its projects (附件3-1) are budgeted within it
+    spend_key = unit_project_key()
+
     def reply(unit: Unit, values: dict[str, Any], name: str | None = None) -> Path:
         """The unit's filled workbook as its spreadsheet program saves it (recalculated)."""
+        spend[unit.budget_code] = values.get(spend_key)
         return_id = read_return(workbooks / safe_filename(unit)).return_id
         data = factory.build(unit, {k: v for k, v in values.items() if k not in unit.identity()}, return_id=return_id)
         p = returns / (name or safe_filename(unit))
@@ -198,14 +203,26 @@ def run_demo(out_dir: str | Path, step: Callable[[str], None] = lambda s: None, 
 
     # 5. 附件3-1: 2–3 projects per unit, registered and signed, filled and collected
     from .demo_projects import collect_projects, run_project_demo
+    from .project_district import consolidate_projects
 
     with Store(db) as store:
-        projects = run_project_demo(out, rows, YEAR, rng, store, skip={u.budget_code for u in synth[len(plan) - 1:]})
+        clean = {st.budget_code for st in statuses if not st.errors}  # the cross-form check trusts these only
+        with_projects = [code for code, amount in spend.items()
+                         if isinstance(amount, (int, float)) and amount > 0 and code in clean]
+        over = with_projects[0] if with_projects else None  # its projects exceed its 项目支出
+        missing = with_projects[-1] if len(with_projects) > 1 else None  # sends no 附件3-1 at all
+        projects = run_project_demo(out, rows, YEAR, rng, store, skip={missing} - {None}, spend=spend, over=over)
+        if missing is not None:
+            projects.scenarios[f"{missing}（项目表）"] = "有项目支出但没有报回任何附件3-1（跨表核对：缺少项目表）"
         step(f"附件3-1：项目花名册 {projects.roster}（{len(projects.projects)} 个项目），"
              f"已生成并登记项目工作簿 {projects.workbooks}")
         got = collect_projects(store, projects)
         projects.collected = got
-    step(f"已收集项目报回 {projects.returns}：新收 {got.new}，拒收 {got.rejected_count}，有错误 {got.with_errors}")
+        step(f"已收集项目报回 {projects.returns}：新收 {got.new}，拒收 {got.rejected_count}，有错误 {got.with_errors}")
+        projects.district = district.parent / f"{YEAR}年度项目支出汇总.xlsx"
+        project_tables = consolidate_projects(store, YEAR, projects.district, force=True)  # the demo's own folder
+        projects.cross_findings = project_tables.cross_findings
+    step(f"已生成项目支出汇总工作簿：{projects.district}（跨表核对 {len(projects.cross_findings)} 条）")
     return DemoResult(out, roster_path, workbooks, returns, db, district, csv_dir, summary, statuses, tables, scenarios,
                       projects)
 
