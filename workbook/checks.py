@@ -218,7 +218,8 @@ class CountingCheck(Check):
     def parts(self, t: Template) -> list[list[str]]:
         """The items grouped into part cells, each part's formula at most PART_LIMIT characters."""
         parts: list[list[str]] = []
-        size = PART_LIMIT + 1
+        # mutmut: any start above PART_LIMIT - 1 opens the first part alike (every term has a character)
+        size = PART_LIMIT + 1  # pragma: no mutate
         for item in self.items(t):
             term = self.term(t, item)
             if term is None:
@@ -234,7 +235,8 @@ class CountingCheck(Check):
         return f"audit_n_{self.id}_{k + 1}"
 
     def part_formula(self, t: Template, items: list[str]) -> str:
-        return "=" + "+".join(self.term(t, i) or "0" for i in items)
+        # mutmut: the "0" is never written (parts() lists only items that have a term); kept for direct callers
+        return "=" + "+".join(self.term(t, i) or "0" for i in items)  # pragma: no mutate
 
     def part_count(self, v: Values, report, items: list[str]) -> int:
         return sum(1 for i in items if self.item_failed(v, report, i))
@@ -365,7 +367,7 @@ class TextCheck(Check):
         actual = v.num(self.spec.key)
         out = []
         for field in self.spec.fields:
-            text = v.text(field) or ""
+            text = v.text(field) or ""  # pragma: no mutate - any digit-free stand-in for a blank field matches nothing
             for m in self.regex.finditer(text):
                 try:
                     found = to_decimal(m.group(1))
