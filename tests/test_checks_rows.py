@@ -50,6 +50,11 @@ def test_zero_rows_take_severity_code_and_label_from_the_policy():
         ("zero_staff_control", "error", "invalid_input", "人员编制不为 0（财政供养人员控制率）"),
         ("zero_sangong_change", "warning", "zero_base", "上年三公经费预算数为 0 时本年三公经费预算数也应为 0（“三公经费”变动率）"),
         ("zero_key_spend_rate", "info", "not_applicable", "项目支出为 0 时重点支出安排率不适用")]
+    # built afresh too (build_checks caches its rows per template)
+    fresh = [ZeroCheck(T, i) for i in ("staff_control", "sangong_change", "key_spend_rate")]
+    assert [(z.id, z.severity, z.code, z.label) for z in fresh] == [
+        (k, c[k].severity, c[k].code, c[k].label) for k in ("zero_staff_control", "zero_sangong_change",
+                                                             "zero_key_spend_rate")]
     assert isinstance(c["zero_staff_control"], ZeroCheck) and c["zero_staff_control"].fail_word() == "错误"
     assert c["zero_sangong_change"].fail_word() == "警告" and c["zero_key_spend_rate"].fail_word() == "提示"
 
@@ -185,6 +190,8 @@ def test_counting_rows_inline_before_revision_2():
     rev1 = load_template(ROOT / "templates" / "zhengti-2021.1.toml")
     assert checks(REV2)["required_inputs"].status_formula(REV2) == '=IF(SUM(audit_n_required_inputs_1)>0,"错误","通过")'
     assert checks(rev1)["required_inputs"].status_formula(rev1).startswith('=IF(((unit_name="")+(budget_code="")+')
+    assert NoteCheck().status_formula(rev1).startswith(
+        '=IF((IF(ISNUMBER(score_staff_control),IF(AND(score_staff_control<5,note_staff_control=""),1,0),0)+')
 
 
 class _Sized(RequiredCheck):

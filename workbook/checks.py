@@ -59,7 +59,7 @@ def _linear(t: Template, terms: list[str]) -> str:
     out = ""
     for term in terms:
         neg = term.startswith("-")
-        key = term.lstrip("-")
+        key = term.lstrip("-")  # pragma: no mutate - keys are lower-case names: stripping other characters too is alike
         out += ("-" if neg else ("+" if out else "")) + ref(t, key)
     return out
 
