@@ -33,7 +33,7 @@ UNITS: list[tuple[str, str, str, float, str, dict[str, float]]] = [
      {"benefit": 15, "duty_xinzengji": 7, "staff_control": 0.75, "satisfaction": 5}),
     ("300006", "岳阳楼区非税收入征收管理局", FIN, 60.0, "中", F_CUTS),
     ("300007", "岳阳楼区财政局机关", FIN, 58.0, "差", {**F_CUTS, "budget_adjust_rate": 2}),
-    ("300008", "岳阳楼区有错误的中心", FIN, 90.0, "优", {}),
+    ("300008", "-岳阳楼区有错误的中心（名称以减号开头）", FIN, 90.0, "优", {}),
 ]
 #          income   basic  project  total   三公    资产
 MONEY: dict[str, tuple[float | None, ...]] = {
