@@ -60,7 +60,8 @@ FINDINGS: dict[str, list[dict[str, Any]]] = {
                {"severity": "error", "code": "invalid_input", "where": "exp_public", "message": "公用支出为负数"},
                {"severity": "error", "code": "template_modified", "where": "", "message": "模板被修改"}],
 }
-ROSTER_EXTRA = [Unit("岳阳楼区未报送的学校", "300009", 2021, EDU), Unit("没有主管部门的未报送单位", "300010", 2021)]
+ROSTER_EXTRA = [Unit("岳阳楼区未报送的学校", "300009", 2021, EDU), Unit("没有主管部门的未报送单位", "300010", 2021),
+                Unit("@名称以 @ 开头的未报送单位", "300011", 2021, FIN)]
 
 
 def district_rows() -> list[dict[str, Any]]:

@@ -107,7 +107,8 @@ def test_finance_table_sums_accepted_returns_only():
 def test_missing_units_and_findings():
     t = tables()
     assert [list(r) for r in t.frames["未报送"].itertuples(index=False, name=None)] == [
-        ["300009", "岳阳楼区未报送的学校", "岳阳楼区教育局"], ["300010", "没有主管部门的未报送单位", ""]]
+        ["300009", "岳阳楼区未报送的学校", "岳阳楼区教育局"], ["300010", "没有主管部门的未报送单位", ""],
+        ["300011", "@名称以 @ 开头的未报送单位", "岳阳楼区财政局"]]
     f = [list(r) for r in t.findings.frame().itertuples(index=False, name=None)]
     assert len(f) == 10
     assert f[0][3:] == ["警告", "未说明扣分原因", "财政供养人员控制率", "财政供养人员控制率扣分，未说明原因", "是", "编制调整",
@@ -134,6 +135,18 @@ def test_no_roster_and_no_returns():
 def test_r2_rounds_half_away_from_zero_on_the_decimal_value():
     assert r2(1.625) == 1.63 and r2(2.675) == 2.68 and r2(-1.625) == -1.63 and r2("0.125") == 0.13
     assert safe_text("=1+1") == "'=1+1" and safe_text("\tx") == "'\tx" and safe_text("a=1") == "a=1" and safe_text(5) == 5
+
+
+def test_an_extra_table_gets_its_own_titled_sheet(tmp_path):
+    import openpyxl
+    import pandas as pd
+
+    t = build_tables([], 2021)
+    t.frames["附表"] = pd.DataFrame({"项目": ["甲"], "金额": [1.5]})
+    ws = openpyxl.load_workbook(write_workbook(t, tmp_path / "extra.xlsx"))["附表"]
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:B1"]  # the title spans both columns
+    assert ws["A1"].value == "2021年度岳阳楼区部门整体支出绩效自评汇总 · 附表"
+    assert [ws["A3"].value, ws["B3"].value] == ["甲", 1.5]
 
 
 def test_chart_axis_steps_for_large_counts(tmp_path):
