@@ -108,3 +108,4 @@ def test_print_setup_prints_in_strips_below_55_percent(tmp_path):
     assert scale(narrow) == 100 and not narrow.print_title_cols
     tiny = _printed(tmp_path, [9] * 200)  # no columns to repeat: scaled down, but never below 10 %
     assert scale(tiny) == 10
+
