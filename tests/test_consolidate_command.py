@@ -35,6 +35,13 @@ def test_consolidate_with_roster_region_and_csvs(store, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb["汇总"]["A1"].value.startswith("2021年度君山区部门整体支出绩效自评汇总 · 汇总")
     assert [c.value for c in wb["未报送"][3]] == ["300009", "君山区缺报的中心", "君山区某局"]
+    summary = wb["汇总"]
+    header = [c.value for c in summary[2]]
+    total = header.index("总分") + 1
+    assert summary.cell(4, 1).value == "全区平均"  # one ranked return: still averaged, over row 3 alone
+    assert summary.cell(4, total).value == f"=ROUND(AVERAGE({summary.cell(3, total).coordinate}:"\
+                                           f"{summary.cell(3, total).coordinate}),2)"
+    assert summary.max_row == 4  # no section of excluded returns when there are none
     assert sorted(p.name for p in csv_dir.iterdir()) == sorted(f"{n}.csv" for n in SHEETS)
 
 

