@@ -109,6 +109,8 @@ def test_an_unusable_input_is_reported_once_at_its_cell(seed):
     ret = _fresh(seed)
     ret.inputs["staff_quota"] = "五十"
     ret.input_problems = {**ret.input_problems, "staff_quota": "人员编制（封面!C9）不是数字"}
-    found = [f for f in verify(ret).findings if f.code == "invalid_input"]
-    assert [(f.where, f.message) for f in found] == [(ret.input_cells.get("staff_quota", "staff_quota"),
-                                                      "人员编制（封面!C9）不是数字")]
+    findings = verify(ret).findings
+    found = [f for f in findings if f.code == "invalid_input"]
+    assert [(f.severity, f.where, f.message) for f in found] == [
+        ("error", ret.input_cells.get("staff_quota", "staff_quota"), "人员编制（封面!C9）不是数字")]
+    assert not [f for f in findings if f.code == "missing_input"]  # a wrong value is not a blank one

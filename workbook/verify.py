@@ -191,7 +191,8 @@ def verify(ret: Return) -> Verification:
     problems = input_problems(ret, t)
     for key, (_, unusable) in problems.items():
         if unusable:
-            inputs[key] = str(inputs[key])  # never computed with: the engine sees an invalid value
+            # mutmut: an unusable value is already a text (where a number belongs), so str() of it, or of None, is alike
+            inputs[key] = str(inputs[key])  # pragma: no mutate - never computed with: the engine sees an invalid value
     inputs.update({f"note_{k}": v for k, v in ret.notes.items()})
     values = Values(t, inputs)
     report = score_values(values, ret.explanations)
