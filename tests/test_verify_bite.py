@@ -114,3 +114,22 @@ def test_an_unusable_input_is_reported_once_at_its_cell(seed):
     assert [(f.severity, f.where, f.message) for f in found] == [
         ("error", ret.input_cells.get("staff_quota", "staff_quota"), "人员编制（封面!C9）不是数字")]
     assert not [f for f in findings if f.code == "missing_input"]  # a wrong value is not a blank one
+
+
+def test_an_unusable_input_without_a_known_cell_is_placed_at_its_key(seed):
+    ret = _fresh(seed)
+    ret.inputs["staff_quota"] = "五十"
+    ret.input_problems = {**ret.input_problems, "staff_quota": "人员编制不是数字"}
+    ret.input_cells = {}
+    assert [f.where for f in verify(ret).findings if f.code == "invalid_input"] == ["staff_quota"]
+
+
+def test_formulas_without_results_are_one_warning_and_not_compared(seed):
+    ret = _fresh(seed)
+    ret.uncached = {"total_score", "grade"}
+    ret.cached["total_score"] = 1  # a stale value beside a formula without a result: not compared
+    found = verify(ret).findings
+    assert [(f.severity, f.code, f.where, f.message) for f in found if f.code == "not_recalculated"] == [
+        ("warning", "not_recalculated", "workbook",
+         "2 个公式单元格没有计算结果（文件未在电子表格程序中打开保存过），以复算结果为准")]
+    assert not [f for f in found if f.code == "score_mismatch"]
