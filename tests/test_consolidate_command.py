@@ -116,3 +116,22 @@ def test_print_setup_prints_in_strips_below_55_percent(tmp_path):
     tiny = _printed(tmp_path, [9] * 200)  # no columns to repeat: scaled down, but never below 10 %
     assert scale(tiny) == 10
 
+
+
+def test_csvs_are_committed_with_the_workbook_or_not_at_all(store, tmp_path, monkeypatch):
+    import workbook.consolidate as cons
+    from workbook.outputs import Outputs
+
+    tables = build_tables([], 2021)
+    with pytest.raises(RuntimeError), Outputs() as out:
+        write_csvs(tables, tmp_path / "a", out)
+        raise RuntimeError("interrupted before the commit")
+    assert not list((tmp_path / "a").iterdir())  # nothing renamed into place
+
+    def disk_full(tables, tmp):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cons, "_write_workbook_file", disk_full)
+    with pytest.raises(OutputError, match="磁盘空间不足"):
+        consolidate(store, 2021, tmp_path / "d.xlsx", csv_dir=tmp_path / "b")
+    assert not (tmp_path / "d.xlsx").exists() and not list((tmp_path / "b").iterdir())

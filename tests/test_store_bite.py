@@ -133,3 +133,32 @@ def test_a_newer_version_names_the_one_it_replaced(tmp_path):
         assert b.previous["id"] == a.submission_id and b.previous["source_path"] == str(first)
         assert b.previous["budget_code"] == "200009" and b.previous["year"] == 2021
         assert b.previous["file_mtime"] == "2022-01-01T00:00:00.000000" and b.previous["project_key"] == ""
+
+
+def test_a_rejected_file_and_a_held_return_as_stored(tmp_path):
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    bad, good = tmp_path / "bad.xlsx", tmp_path / "good.xlsx"
+    bad.write_bytes(b"not a workbook")
+    factory().write(good, SEED_UNIT, unit_values(seed_inputs()))
+    with Store(tmp_path / "j.sqlite") as s:
+        first = s.add(verify(read_return(bad)), str(bad))
+        again = s.add(verify(read_return(bad)), str(bad))
+        assert (first.outcome, first.has_errors, first.note) == ("rejected", True, None)
+        assert (again.outcome, again.submission_id, again.has_errors, again.note) == (
+            "rejected", first.submission_id, True, "之前已拒收")
+        assert first.submission_id == s.rejected()[0]["id"]
+        held = s.add(verify(read_return(good)), str(good), hold="预算编码与登记不符")
+        assert held.outcome == "held"
+        assert [(r["id"], r["source_path"], r["budget_code"], r["hold"]) for r in s.held()] == [
+            (held.submission_id, str(good), "200009", "预算编码与登记不符")]
+        assert s.held(2020) == [] and s.current(2021) == []  # held: never current
+
+
+def test_a_project_without_a_code_is_keyed_by_its_name(tmp_path):
+    with Store(tmp_path / "j.sqlite") as s:
+        s.register([{"return_id": "r-9", "budget_code": "300001", "year": 2021, "template_id": "jixiao.xiangmu",
+                     "template_version": "2021.1", "project_name": " 桥梁  养护 "}])
+        row = s.issued("r-9")
+        assert (row["project_code"], row["project_name"], row["project_key"]) == (None, " 桥梁  养护 ", "桥梁 养护")
