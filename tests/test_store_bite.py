@@ -162,3 +162,36 @@ def test_a_project_without_a_code_is_keyed_by_its_name(tmp_path):
                      "template_version": "2021.1", "project_name": " 桥梁  养护 "}])
         row = s.issued("r-9")
         assert (row["project_code"], row["project_name"], row["project_key"]) == (None, " 桥梁  养护 ", "桥梁 养护")
+
+
+def test_file_times_are_recorded_in_utc(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from workbook.store import mtime_text
+
+    p = tmp_path / "a.xlsx"
+    p.write_bytes(b"x")
+    os.utime(p, (1_600_000_000.5, 1_600_000_000.5))
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # the machine's own zone must not matter
+    time.tzset()
+    try:
+        assert mtime_text(p) == "2020-09-13T12:26:40.500000"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert mtime_text(tmp_path / "missing.xlsx") is None
+
+
+def test_issuance_answers_from_this_store(used):
+    with Store(used / "j.sqlite") as s:
+        s.register([{"return_id": "r-1", "budget_code": "300001", "year": 2021, "template_id": "jixiao.zhengti",
+                     "template_version": "2021.3"}])
+        rid = s.current(2021)[0]["return_id"]
+        iss = s.issuance()
+        assert iss.key == s.key and len(iss.key) >= 32
+        assert iss.issued("r-1")["budget_code"] == "300001" and iss.issued("r-2") is None
+        assert iss.signed_issue("300001", 2021) and not iss.signed_issue("300001", 2020)
+        assert iss.current_owner(rid, "200009") is None  # its own current return
+        assert iss.current_owner(rid, "999999") == "200009"  # already another unit's current return
+        assert s.current_owner(rid, "200009") is None
