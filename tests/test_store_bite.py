@@ -195,3 +195,47 @@ def test_issuance_answers_from_this_store(used):
         assert iss.current_owner(rid, "200009") is None  # its own current return
         assert iss.current_owner(rid, "999999") == "200009"  # already another unit's current return
         assert s.current_owner(rid, "200009") is None
+
+
+def test_the_stored_return_keeps_what_was_read(tmp_path):
+    import hashlib
+
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    good = tmp_path / "good.xlsx"
+    factory().write(good, SEED_UNIT, unit_values(seed_inputs()))
+    ret = read_return(good)
+    with Store(tmp_path / "j.sqlite") as s:
+        s.add(verify(ret), str(good))
+        stored = s.current(2021)[0]["return"]
+        assert set(stored) == {"file", "sha256", "template", "return_id", "unit", "inputs", "notes", "explanations",
+                               "tables", "cached"}
+        assert stored["file"] == str(good) and stored["sha256"] == hashlib.sha256(good.read_bytes()).hexdigest()
+        assert stored["template"] == {"id": ret.template_id, "version": ret.template_version}
+        assert stored["return_id"] == ret.return_id and stored["unit"]["budget_code"] == "200009"
+        assert stored["inputs"]["staff_quota"] == 50 and stored["notes"] == ret.notes
+        assert stored["cached"]["total_score"] == float(ret.cached["total_score"])
+        assert stored["cached"]["grade"] == ret.cached["grade"]
+
+
+def test_rejection_reasons_and_one_record_per_content(tmp_path):
+    import xlsxwriter as xw
+
+    from workbook.read import read_return
+    from workbook.verify import verify
+
+    bad = tmp_path / "bad.xlsx"
+    with Store(tmp_path / "j.sqlite") as s:
+        bad.write_bytes(b"not a workbook")
+        s.add(verify(read_return(bad)), str(bad))
+        bad.write_bytes(b"still not a workbook")  # other content at the same path: another rejection
+        s.add(verify(read_return(bad)), str(bad))
+        plain = tmp_path / "plain.xlsx"
+        wb = xw.Workbook(plain)
+        wb.add_worksheet().write_string(0, 0, "x")
+        wb.close()
+        s.add(verify(read_return(plain)), str(plain))
+        reasons = [r["reason"] for r in s.rejected()]
+        assert reasons[0] == reasons[1] and reasons[0].startswith("不是 .xlsx 文件")
+        assert reasons[2] == "不是本系统能识别的自评表：没有 jixiao 模板标识"
