@@ -242,3 +242,13 @@ def test_district_csvs_match_the_reference(tmp_path):
     _compare(built, {p.name: p.read_bytes() for p in folder.glob("*.csv")}, "district-csv")
     rows = list(csv.reader(io.StringIO((tmp_path / "csv" / "汇总.csv").read_text(encoding="utf-8-sig"))))
     assert rows[3][1] == "'=1+1 岳阳楼区公式开头的中心"  # a CSV reader never sees a formula
+
+
+def test_exclusion_reason_lists_up_to_three_kinds():
+    row = district_rows()[7]  # the excluded return
+    three = [{"severity": "error", "code": c, "where": "", "message": "x"}
+             for c in ("invalid_input", "score_mismatch", "brand_new_code")]
+    rows = [{**row, "unit_name": None, "report": {**row["report"], "findings": three}}]
+    s = build_tables(rows, 2021).frames["汇总"]
+    assert s["不计入原因"].iloc[0] == "有 3 个错误（数据无效、得分与复算不符、brand_new_code）"  # no 等: only three kinds
+    assert s["单位名称"].iloc[0] == "" and s["错误"].iloc[0] == 3
