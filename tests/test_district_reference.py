@@ -252,3 +252,11 @@ def test_exclusion_reason_lists_up_to_three_kinds():
     s = build_tables(rows, 2021).frames["汇总"]
     assert s["不计入原因"].iloc[0] == "有 3 个错误（数据无效、得分与复算不符、brand_new_code）"  # no 等: only three kinds
     assert s["单位名称"].iloc[0] == "" and s["错误"].iloc[0] == 3
+
+
+def test_score_bins_at_every_edge():
+    rows = [{"budget_code": f"4{i:05d}", "unit_name": "单位", "parent_dept": "局", "return": {},
+             "report": {"total": total, "grade": "", "errors": 0}}
+            for i, total in enumerate((0, 59.99, 60, 69.99, 70, 79.99, 80, 89.99, 90, 94.99, 95, 100))]
+    assert build_tables(rows, 2021).score_bins == [("<60", 2), ("60–70", 2), ("70–80", 2), ("80–90", 2),
+                                                   ("90–95", 2), ("95–100", 2)]
