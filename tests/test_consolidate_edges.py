@@ -103,3 +103,9 @@ def test_a_roster_whose_every_unit_reported():
     roster = [u for u in district_roster() if u.budget_code in {r["budget_code"] for r in rows}]
     missing = build_tables(rows, 2021, roster).frames["未报送"]
     assert len(missing) == 0 and list(missing.columns) == ["预算编码", "单位名称", "主管部门"]
+
+
+def test_money_left_blank_by_every_unit_of_a_department_sums_to_zero():
+    fin = build_tables(_rows("300003"), 2021).frames["财务汇总（万元）"].to_dict("records")
+    assert [r["主管部门"] for r in fin] == ["（未填主管部门）", "全区合计（2021年度）"]
+    assert all(r["项目支出"] == 0.0 and r["支出合计"] == 10.0 and r["单位数"] == 1 for r in fin)  # blank 项目支出: 0, not blank
