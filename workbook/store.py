@@ -271,8 +271,10 @@ class Store:
                  data.get("total"), _float(data.get("cached_total")), data.get("grade"), v.count("error"),
                  v.count("warning"), v.count("warning", unexplained=True),
                  1 if outcome in (NEW, UPDATED) else 0,
-                 json.dumps(return_part, ensure_ascii=False, default=str),
-                 json.dumps(report_part, ensure_ascii=False, default=str), hold, ret.saved_at, mtime, pcode, pname,
+                 # mutmut: ensure_ascii=None is as false as False, so that mutant of the next two lines is alike
+                 json.dumps(return_part, ensure_ascii=False, default=str),  # pragma: no mutate
+                 json.dumps(report_part, ensure_ascii=False, default=str),  # pragma: no mutate
+                 hold, ret.saved_at, mtime, pcode, pname,
                  pkey))
             new_id = cur.lastrowid
             if outcome == UPDATED:
@@ -436,7 +438,7 @@ def _project(ret: Any) -> tuple[str | None, str | None, str]:
 
 def _int(v: Any) -> int | None:
     try:
-        return int(v) if v not in (None, "") else None
+        return int(v)  # None and "" fail like any other non-number
     except (TypeError, ValueError):
         return None
 
