@@ -172,3 +172,46 @@ def test_signed_issue_per_form_and_year(tmp_path):
     assert (issued["project_code"], issued["project_name"], issued["project_key"], issued["year"]) == (
         "XM01", "就业培训", "XM01", 2022)
     assert (s3["project_code"], s3["project_name"], s3["project_key"]) == (None, " 信息系统  运维 ", "信息系统 运维")
+
+
+def _version(tmp: Path, name: str, staff: int) -> Verification:
+    factory().write(tmp / name, SEED_UNIT, unit_values({**seed_inputs(), "staff_quota": staff}))
+    v = verify(read_return(tmp / name))
+    v.ret.saved_at = None  # ordered by the file times given below
+    return v
+
+
+def test_versions_older_newer_equal_held_and_sent_again(tmp_path):
+    a, b, c, d = (_version(tmp_path, f"{n}.xlsx", staff) for n, staff in zip("abcd", (40, 39, 38, 37), strict=True))
+    t1, t2 = "2021-01-01T00:00:00.000000", "2021-02-01T00:00:00.000000"
+    with Store(tmp_path / "j.sqlite") as s:
+        first = s.add(a, "a.xlsx", file_mtime=t2)
+        older = s.add(b, "b.xlsx", file_mtime=t1)
+        assert (first.outcome, older.outcome) == ("new", "older")
+        assert older.current["id"] == first.submission_id and older.previous is None
+        assert _row(s, older)["is_current"] == 0 and _row(s, older)["superseded_by"] == first.submission_id
+        again = s.add(b, "b2.xlsx", file_mtime=t1)  # the older version sent once more
+        assert (again.outcome, again.submission_id) == ("duplicate", older.submission_id)
+        assert again.note == f"重新报送了旧版本（#{older.submission_id}）；当前仍为 #{first.submission_id}（a.xlsx）"
+        assert again.current["id"] == first.submission_id
+        same = s.add(a, "a2.xlsx", file_mtime=t2)  # the current one again: no note
+        assert (same.outcome, same.submission_id, same.note, same.current) == ("duplicate", first.submission_id, None,
+                                                                              None)
+        tie = s.add(c, "c.xlsx", file_mtime=t2)  # the same save time as the current one: the later arrival wins
+        assert tie.outcome == "updated" and tie.previous["id"] == first.submission_id and tie.current is None
+        held = s.add(d, "d.xlsx", hold="身份不符", file_mtime=t2)
+        held_again = s.add(d, "d2.xlsx", file_mtime=t2)
+        assert (held.outcome, held_again.outcome, held_again.note) == ("held", "duplicate", "身份不符")
+        assert held_again.current is None
+        assert [r["id"] for r in s.current(2021)] == [tie.submission_id]
+
+
+def test_file_time_taken_from_the_file_and_a_missing_budget_code(tmp_path):
+    import os
+
+    v = _unit_return(tmp_path)
+    os.utime(tmp_path / "a.xlsx", (1609459200, 1609459200))  # 2021-01-01 00:00:00 UTC
+    v.ret.unit = {k: x for k, x in v.ret.unit.items() if k != "budget_code"}
+    with Store(tmp_path / "j.sqlite") as s:
+        row = _row(s, s.add(v, str(tmp_path / "a.xlsx")))
+    assert row["file_mtime"] == "2021-01-01T00:00:00.000000" and row["budget_code"] is None
