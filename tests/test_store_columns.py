@@ -201,7 +201,8 @@ def test_versions_older_newer_equal_held_and_sent_again(tmp_path):
         assert tie.outcome == "updated" and tie.previous["id"] == first.submission_id and tie.current is None
         held = s.add(d, "d.xlsx", hold="身份不符", file_mtime=t2)
         held_again = s.add(d, "d2.xlsx", file_mtime=t2)
-        assert (held.outcome, held_again.outcome, held_again.note) == ("held", "duplicate", "身份不符")
+        assert (held.outcome, held.note, held_again.outcome, held_again.note) == ("held", "身份不符", "duplicate", "身份不符")
+        assert again.has_errors is False and same.has_errors is False
         assert held_again.current is None
         assert [r["id"] for r in s.current(2021)] == [tie.submission_id]
 
