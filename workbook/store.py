@@ -227,8 +227,9 @@ class Store:
         path = source_path or ret.file
         now = _now()
         if v.report is None:
-            # mutmut: a read file always has its sha256, so the stand-in after `or` (the one survivor here) is never used
-            return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))
+            # mutmut: a read file always has its sha256, and a file without a report always has its `rejected` reason,
+            # so neither the stand-ins after `or` nor the findings fallback are ever used
+            return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))  # pragma: no mutate
         data = v.to_dict()
         return_part = {k: data.get(k) for k in ("file", "sha256", "template", "return_id", "unit", "inputs", "notes",
                                                  "explanations", "tables")}
