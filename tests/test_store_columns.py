@@ -71,6 +71,8 @@ def test_counts_of_explained_warnings_and_errors(tmp_path):
     with Store(tmp_path / "j.sqlite") as s:
         stored = s.add(v, str(tmp_path / "a.xlsx"), file_mtime=MTIME)
         row = _row(s, stored)
+        again = s.add(v, str(tmp_path / "a2.xlsx"), file_mtime=MTIME)
+    assert (again.outcome, again.has_errors) == ("duplicate", True)  # a duplicate keeps its errors
     assert stored.has_errors and (row["errors"], row["warnings"], row["unexplained_warnings"]) == (1, 2, 1)
 
 
@@ -216,3 +218,14 @@ def test_file_time_taken_from_the_file_and_a_missing_budget_code(tmp_path):
     with Store(tmp_path / "j.sqlite") as s:
         row = _row(s, s.add(v, str(tmp_path / "a.xlsx")))
     assert row["file_mtime"] == "2021-01-01T00:00:00.000000" and row["budget_code"] is None
+
+
+def test_current_owner_names_the_unit_and_the_project(tmp_path):
+    coded = _project_return(tmp_path, "p1.xlsx", {"project_name": "", "project_code": "XM01"})
+    unit = _unit_return(tmp_path)
+    with Store(tmp_path / "j.sqlite") as s:
+        s.add(coded, "p1.xlsx", file_mtime=MTIME)
+        s.add(unit, "a.xlsx", file_mtime=MTIME)
+        assert s.current_owner(coded.ret.return_id, "100002") == "预算编码 100001，项目 XM01"  # no name: the key
+        assert s.current_owner(unit.ret.return_id, "100002") == "200009"
+        assert s.current_owner(coded.ret.return_id, "100001", "XM01") is None  # its own return
