@@ -167,7 +167,8 @@ class Store:
     def signed_issue(self, budget_code: str, year: int | None, form: str | None = None) -> bool:
         """Was this unit issued a registered (signed) workbook for that year: of the unit form (form=None),
         or of that per-project form (its template id)?"""
-        where, args = ("template_id = ?", (form,)) if form else ("project_key = ''", ())
+        # mutmut: SQLite reads column names in any letter case, so the case mutants of these SQL pieces are alike
+        where, args = ("template_id = ?", (form,)) if form else ("project_key = ''", ())  # pragma: no mutate
         return self.db.execute(f"SELECT 1 FROM issued WHERE budget_code = ? AND year IS ? AND {where} LIMIT 1",
                                (budget_code, year, *args)).fetchone() is not None
 
@@ -226,8 +227,9 @@ class Store:
         path = source_path or ret.file
         now = _now()
         if v.report is None:
-            # mutmut: a read file always has its sha256, so the stand-in after `or` (the one survivor here) is never used
-            return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))
+            # mutmut: a read file always has its sha256, and a file without a report always has its `rejected` reason,
+            # so neither the stand-ins after `or` nor the findings fallback are ever used
+            return self._reject(path, ret.sha256 or "", ret.rejected or (v.findings[0].message if v.findings else "无法识别"))  # pragma: no mutate
         data = v.to_dict()
         return_part = {k: data.get(k) for k in ("file", "sha256", "template", "return_id", "unit", "inputs", "notes",
                                                  "explanations", "tables")}
@@ -271,8 +273,10 @@ class Store:
                  data.get("total"), _float(data.get("cached_total")), data.get("grade"), v.count("error"),
                  v.count("warning"), v.count("warning", unexplained=True),
                  1 if outcome in (NEW, UPDATED) else 0,
-                 json.dumps(return_part, ensure_ascii=False, default=str),
-                 json.dumps(report_part, ensure_ascii=False, default=str), hold, ret.saved_at, mtime, pcode, pname,
+                 # mutmut: ensure_ascii=None is as false as False, so that mutant of the next two lines is alike
+                 json.dumps(return_part, ensure_ascii=False, default=str),  # pragma: no mutate
+                 json.dumps(report_part, ensure_ascii=False, default=str),  # pragma: no mutate
+                 hold, ret.saved_at, mtime, pcode, pname,
                  pkey))
             new_id = cur.lastrowid
             if outcome == UPDATED:
@@ -436,7 +440,7 @@ def _project(ret: Any) -> tuple[str | None, str | None, str]:
 
 def _int(v: Any) -> int | None:
     try:
-        return int(v) if v not in (None, "") else None
+        return int(v)  # None and "" fail like any other non-number
     except (TypeError, ValueError):
         return None
 
