@@ -240,6 +240,8 @@ def build_tables(rows: Iterable[dict[str, Any]], year: int, roster: list[Unit] |
         **{titles[ind.id]: df[f"score_{ind.id}"] for ind in t.indicators},
     })
     if len(summary):
+        # mutmut: `summary["_excluded"] = None` survives and is equivalent — excluded returns have no rank (NaN), which
+        # sorts last anyway; the line is not marked because `!= EXCLUDED` on it is killed.
         summary["_excluded"] = summary["计入排名"] == EXCLUDED
         summary = summary.sort_values(["_excluded", "排名", "预算编码"]).drop(columns="_excluded").reset_index(drop=True)
     out.frames["汇总"] = summary

@@ -72,6 +72,17 @@ def mtime_text(path: str | Path) -> str | None:
     return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
+# mutmut: the mutants of this module that survive the suite, each equivalent (README “变异测试”, docs/NOTES-mut.md):
+# - add / _reject, 14 mutants: the letter case of a sqlite3.Row key (row["ID"] is row["id"]: Row lookup ignores case);
+#   those lines are not marked because their other mutants are killed.
+# - __init__ 1/2: the default path "jixiao.sqlite" (callers always pass one); 7: `self.readonly = None` (only read as a
+#   truth value, None is as false as False); 17: `readonly=None` passed on (same); 22/27: the path text used only in
+#   messages; 25: `<=` in the migration loop (re-running the current migration is a no-op: IF NOT EXISTS / recorded).
+# - _write 4: `return True` from __exit__ after a commit (no exception is pending, nothing is swallowed).
+# - add 136: `previous` of a held return (unused: a held return never supersedes); 214: `_brief(None)` is None either way;
+#   101: the duplicate branch when the key has no current return — unreachable through the API (a non-current, non-held
+#   submission was superseded by, or is older than, a current one of its key, and nothing un-currents a key).
+# - _project 5: getattr's default (every Return has `row_form`).
 class Store:
     """A jixiao SQLite store.  Library objects only: no printing.
 
