@@ -268,16 +268,8 @@ def consolidate_cmd(
     except OutputError as exc:
         fail(str(exc))
     units = _roster(roster, year)
-    store = _store(db, readonly=True)
-    try:
-        tables = consolidate(store, year, output, units, csv, region=region, force=force)
-    except OutputError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo(f"\n已中断：没有写出任何文件（{output} 保持原样）；重新运行同一命令即可。", err=True)
-        raise typer.Exit(130) from None
-    finally:
-        store.close()
+    tables = _write_from_store(db, output, lambda store: consolidate(store, year, output, units, csv, region=region,
+                                                                     force=force))
     n = len(tables.frames["汇总"])
     if as_json:
         print_json({"year": year, "output": str(output), "csv_dir": str(csv) if csv else None,
@@ -291,6 +283,22 @@ def consolidate_cmd(
             typer.echo(f"其中 {tables.excluded} 份报表有错误，已列在“汇总”表末尾，不计入排名、平均和财务汇总。")
     if n == 0:
         typer.echo(f"提示：数据库中没有 {year} 年度的报表。", err=True)
+
+
+def _write_from_store(db: Path, output: Path, write):
+    """`write(store)` on the store opened read-only: a refused output exits 2, Ctrl-C exits 130 with nothing written."""
+    from workbook.outputs import OutputError
+
+    store = _store(db, readonly=True)
+    try:
+        return write(store)
+    except OutputError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo(f"\n已中断：没有写出任何文件（{output} 保持原样）；重新运行同一命令即可。", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        store.close()
 
 
 def _project_consolidate(name: str, year: int, output: Path, db: Path, roster: Path | None, csv: Path | None,
@@ -320,16 +328,8 @@ def _project_consolidate(name: str, year: int, output: Path, db: Path, roster: P
             units = read_project_roster(roster, year, load_row_form(info.path))
         except RosterError as exc:
             fail(f"项目花名册 {exc.path} 有问题：" + "；".join(exc.problems[:10]))
-    store = _store(db, readonly=True)
-    try:
-        tables = consolidate_projects(store, year, output, csv, region=region, force=force, roster=units)
-    except OutputError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo(f"\n已中断：没有写出任何文件（{output} 保持原样）；重新运行同一命令即可。", err=True)
-        raise typer.Exit(130) from None
-    finally:
-        store.close()
+    tables = _write_from_store(db, output, lambda store: consolidate_projects(store, year, output, csv, region=region,
+                                                                              force=force, roster=units))
     n = tables.included + tables.excluded
     crossed = tables.cross_findings
     if as_json:
