@@ -95,10 +95,28 @@ def generate(
     prefilled = _prefill_from_store(units, store, year)
     issued: list[dict] = []
     start = time.perf_counter()
-    try:  # all or nothing: on any failure no workbook is written, so none is registered
+
+    def write() -> list[Path]:
         with typer.progressbar(length=len(units), label="生成工作簿", file=sys.stderr) as bar:
-            paths = generate_batch(units, out_dir, factory, on_progress=lambda u, p: bar.update(1),
-                                   return_id=lambda u, p: _issue(issued, factory, u, p), force=force)
+            return generate_batch(units, out_dir, factory, on_progress=lambda u, p: bar.update(1),
+                                  return_id=lambda u, p: _issue(issued, factory, u, p), force=force)
+
+    paths = issue_all(store, out_dir, write)
+    _register(store, issued)
+    ms = (time.perf_counter() - start) * 1000 / max(1, len(paths))
+    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度自评工作簿，保存在 {out_dir}（平均每个 {ms:.1f} 毫秒），"
+               f"已登记到数据库 {db} 并写入身份签名。")
+    if prefilled:
+        typer.echo(f"其中 {prefilled} 个单位已用上年报表预填上年数。")
+
+
+def issue_all(store, out_dir: Path, write):
+    """Run a batch's `write()` all or nothing: on a refused output (exit 2) or Ctrl-C (exit 130) no workbook is
+    written, so none is registered, and the store is closed."""
+    from workbook.outputs import OutputError
+
+    try:
+        return write()
     except OutputError as exc:
         store.close()
         fail(str(exc))
@@ -107,12 +125,6 @@ def generate(
         typer.echo(f"\n已中断：没有写出任何工作簿（{out_dir} 中原有文件保持原样），也没有登记；重新运行同一命令即可。",
                    err=True)
         raise typer.Exit(130) from None
-    _register(store, issued)
-    ms = (time.perf_counter() - start) * 1000 / max(1, len(paths))
-    typer.echo(f"已为 {len(paths)} 个单位生成 {year} 年度自评工作簿，保存在 {out_dir}（平均每个 {ms:.1f} 毫秒），"
-               f"已登记到数据库 {db} 并写入身份签名。")
-    if prefilled:
-        typer.echo(f"其中 {prefilled} 个单位已用上年报表预填上年数。")
 
 
 def _open_store(db: Path):

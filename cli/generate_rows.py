@@ -13,7 +13,7 @@ from .output import fail
 
 def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None, year: int, password: str | None,
                       force: bool, db: Path | None = None) -> None:
-    from workbook.form.project_roster import project_filename, read_project_roster
+    from workbook.form.project_roster import issue_record, project_filename, read_project_roster
     from workbook.form.registry import builtin_forms, form_named
     from workbook.form.roster import RosterError
     from workbook.form.rowform import load_row_form
@@ -21,7 +21,7 @@ def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None,
     from workbook.generate.rows import RowWorkbookFactory
     from workbook.outputs import OutputError, Outputs, prepare_dir
 
-    from .generate_cmd import _open_store, _register
+    from .generate_cmd import _open_store, _register, issue_all
 
     info = form_named(form_name)
     if info is None:
@@ -46,25 +46,16 @@ def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None,
     store = _open_store(db)
     factory = RowWorkbookFactory(form, password or DEFAULT_PASSWORD, key=store.key)
     issued: list[dict] = []
-    try:  # all or nothing: on any failure no workbook is written, so none is registered
+
+    def write() -> None:
         with Outputs(force=force) as outs:
             for unit in units:
                 path = out_dir / project_filename(unit)
                 rid = str(uuid.uuid4())
-                issued.append({"return_id": rid, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
-                               "parent_dept": unit.parent_dept, "year": unit.year, "template_id": form.id,
-                               "template_version": form.version, "file": str(path),
-                               "project_code": unit.prefill.get("project_code"),
-                               "project_name": unit.prefill.get("project_name")})
+                issued.append(issue_record(unit, form, rid, path))
                 outs.add_bytes(path, factory.build(unit, return_id=rid))
-    except OutputError as exc:
-        store.close()
-        fail(str(exc))
-    except KeyboardInterrupt:
-        store.close()
-        typer.echo(f"\n已中断：没有写出任何工作簿（{out_dir} 中原有文件保持原样），也没有登记；重新运行同一命令即可。",
-                   err=True)
-        raise typer.Exit(130) from None
+
+    issue_all(store, out_dir, write)
     _register(store, issued)
     typer.echo(f"已为 {len(units)} 个项目生成 {year} 年度{info.title}，保存在 {out_dir}，"
                f"已登记到数据库 {db} 并写入身份签名。")

@@ -15,7 +15,7 @@ from typing import Any
 
 from templates.xiangmu_samples import PROJECTS, project_inputs  # the form's sample data
 
-from .form.project_roster import project_filename, read_project_roster
+from .form.project_roster import issue_record, project_filename, read_project_roster
 from .form.rowform import xiangmu_template
 from .form.unit import Unit
 from .generate.rows import RowWorkbookFactory
@@ -86,11 +86,7 @@ def run_project_demo(out: Path, units: list[tuple[str, str, str]], year: int, rn
         name = project_filename(unit)
         rid = str(uuid.uuid4())
         factory.write(workbooks / name, unit, return_id=rid)
-        issued.append({"return_id": rid, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
-                       "parent_dept": unit.parent_dept, "year": unit.year, "template_id": form.id,
-                       "template_version": form.version, "file": str(workbooks / name),
-                       "project_code": unit.prefill.get("project_code"),
-                       "project_name": unit.prefill.get("project_name")})
+        issued.append(issue_record(unit, form, rid, workbooks / name))
         if unit.budget_code in skip:
             continue
         quality = ["good", "good", "fair", "poor"][n % 4]

@@ -102,3 +102,11 @@ def read_project_roster(path: str | Path, year: int, form: RowForm) -> list[Unit
 def project_filename(unit: Unit) -> str:
     """<预算编码>-<单位名称>-<项目名称>.xlsx, safe on Windows and Linux."""
     return safe_xlsx_name(f"{unit.budget_code}-{unit.unit_name}-{unit.prefill.get('project_name', '')}", 150, "project")
+
+
+def issue_record(unit: Unit, form: RowForm, return_id: str, path: str | Path) -> dict[str, Any]:
+    """The issuance-register row (Store.register) of a project workbook written to `path`."""
+    return {"return_id": return_id, "budget_code": unit.budget_code, "unit_name": unit.unit_name,
+            "parent_dept": unit.parent_dept, "year": unit.year, "template_id": form.id,
+            "template_version": form.version, "file": str(path),
+            "project_code": unit.prefill.get("project_code"), "project_name": unit.prefill.get("project_name")}
