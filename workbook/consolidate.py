@@ -20,7 +20,7 @@ import pickle
 import sys
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -660,20 +660,30 @@ def write_csvs(tables: Tables, out_dir: str | Path, outputs: Outputs | None = No
     return paths
 
 
-def _write_findings_csv(tables: Tables, path: Path) -> None:
+def write_csv_rows(path: Path, columns: Iterable[Any], rows: Iterable[Iterable[Any]]) -> None:
+    """A UTF-8 (BOM) CSV of a header and rows, unit text escaped (safe_text)."""
     # mutmut: on POSIX newline=None writes the same bytes; newline="" is what the csv module asks for
     with path.open("w", encoding="utf-8-sig", newline="") as fh:  # pragma: no mutate
         w = csv.writer(fh)
-        w.writerow(FINDING_COLUMNS)
-        for row in tables.findings:
+        w.writerow(columns)
+        for row in rows:
             w.writerow([safe_text(v) for v in row])
 
 
-def _write_workbook_file(tables: Tables, tmp: Path) -> None:
+def _write_findings_csv(tables: Tables, path: Path) -> None:
+    write_csv_rows(path, FINDING_COLUMNS, tables.findings)
+
+
+def write_xlsx_file(write: Callable[[Any, Path], Any], tables: Any, tmp: Path) -> None:
+    """`write(tables, tmp)` with xlsxwriter's FileCreateError turned back into the OSError it wraps."""
     try:
-        write_workbook(tables, tmp)
+        write(tables, tmp)
     except xlsxwriter.exceptions.FileCreateError as exc:  # wraps the OSError of the final write
         raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from exc
+
+
+def _write_workbook_file(tables: Tables, tmp: Path) -> None:
+    write_xlsx_file(write_workbook, tables, tmp)
 
 
 def consolidate(store: Store, year: int, out: str | Path, roster: list[Unit] | None = None,

@@ -13,7 +13,6 @@ quote-prefixed when it starts like a formula (and with a leading apostrophe in C
 
 from __future__ import annotations
 
-import csv
 import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,6 +38,8 @@ from .consolidate import (
     _formats,
     _print_setup,
     safe_text,
+    write_csv_rows,
+    write_xlsx_file,
 )
 from .crossform import (
     EXCEED,
@@ -588,18 +589,11 @@ def write_project_csvs(tables: ProjectTables, out_dir: str | Path, outputs: Outp
 
 
 def _spool_csv(spool: Spool, path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(spool.columns)
-        for row in spool:
-            w.writerow([safe_text(v) for v in row])
+    write_csv_rows(path, spool.columns, spool)
 
 
 def _write_file(tables: ProjectTables, tmp: Path) -> None:
-    try:
-        write_project_workbook(tables, tmp)
-    except xlsxwriter.exceptions.FileCreateError as exc:  # wraps the OSError of the final write
-        raise (exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else OSError(str(exc))) from exc
+    write_xlsx_file(write_project_workbook, tables, tmp)
 
 
 def consolidate_projects(store: Any, year: int, out: str | Path, csv_dir: str | Path | None = None,
