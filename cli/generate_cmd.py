@@ -77,10 +77,7 @@ def generate(
     try:
         units = read_roster(roster, year, notices=notices)
     except RosterError as exc:
-        typer.echo(f"错误：花名册 {exc.path} 有 {len(exc.problems)} 处问题：", err=True)
-        for p in exc.problems[:50]:
-            typer.echo(f"  - {p}", err=True)
-        raise typer.Exit(2) from None
+        roster_failed("花名册", exc)
     for line in notices:
         typer.echo(f"提示：{line}", err=True)
     try:
@@ -108,6 +105,14 @@ def generate(
                f"已登记到数据库 {db} 并写入身份签名。")
     if prefilled:
         typer.echo(f"其中 {prefilled} 个单位已用上年报表预填上年数。")
+
+
+def roster_failed(what: str, exc) -> None:
+    """A roster's problems (up to 50, each naming its line) on stderr, then exit 2."""
+    typer.echo(f"错误：{what} {exc.path} 有 {len(exc.problems)} 处问题：", err=True)
+    for p in exc.problems[:50]:
+        typer.echo(f"  - {p}", err=True)
+    raise typer.Exit(2) from None
 
 
 def issue_all(store, out_dir: Path, write):

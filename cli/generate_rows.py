@@ -21,7 +21,7 @@ def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None,
     from workbook.generate.rows import RowWorkbookFactory
     from workbook.outputs import OutputError, Outputs, prepare_dir
 
-    from .generate_cmd import _open_store, _register, issue_all
+    from .generate_cmd import _open_store, _register, issue_all, roster_failed
 
     info = form_named(form_name)
     if info is None:
@@ -34,10 +34,7 @@ def generate_projects(form_name: str, roster: Path | None, out_dir: Path | None,
     try:
         units = read_project_roster(roster, year, form)
     except RosterError as exc:
-        typer.echo(f"错误：项目花名册 {exc.path} 有 {len(exc.problems)} 处问题：", err=True)
-        for p in exc.problems[:50]:
-            typer.echo(f"  - {p}", err=True)
-        raise typer.Exit(2) from None
+        roster_failed("项目花名册", exc)
     try:
         prepare_dir(out_dir)
     except OutputError as exc:
